@@ -1,0 +1,36 @@
+"""convwatch: declarative Keras 3 experiments, capture callbacks and run folders to compare."""
+
+from convwatch.catalog import list_experiments, load_experiment
+from convwatch.errors import ConvwatchError, DataError, RunFailed
+from convwatch.experiment import (
+    Compile,
+    Data,
+    Experiment,
+    Fit,
+    Optimizer,
+    Reference,
+    apply_overrides,
+    override_keys,
+)
+from convwatch.results import RunFolder
+from convwatch.runner import run_experiment
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Compile",
+    "ConvwatchError",
+    "Data",
+    "DataError",
+    "Experiment",
+    "Fit",
+    "Optimizer",
+    "Reference",
+    "RunFailed",
+    "RunFolder",
+    "apply_overrides",
+    "list_experiments",
+    "load_experiment",
+    "override_keys",
+    "run_experiment",
+]

@@ -1,0 +1,50 @@
+"""`load_dataset`: the one entry point, mapping a dataset name to its loader.
+
+It checks names and options up front (DataError listing the valid ones) and applies the
+stratified `limit`/`test_limit` to the classifier datasets after loading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from convwatch.data import fashion_mnist, mnist, shapes
+from convwatch.data.dataset import Dataset
+from convwatch.data.subset import apply_limits
+from convwatch.errors import DataError
+
+# name -> (loader, the options it accepts)
+LOADERS: dict[str, tuple[Callable[..., Dataset], tuple[str, ...]]] = {
+    "fashion_mnist": (fashion_mnist.load, ()),
+    "mnist": (mnist.load, ()),
+    "shapes": (shapes.load, ("size", "variant", "target")),
+}
+DATASETS: tuple[str, ...] = tuple(LOADERS)
+
+
+def load_dataset(
+    name: str,
+    *,
+    limit: int | None = None,
+    test_limit: int | None = None,
+    seed: int = 0,
+    **options: object,
+) -> Dataset:
+    """Load dataset `name`; `limit`/`test_limit` take stratified subsets (ignored for shapes)."""
+    if name not in LOADERS:
+        raise DataError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
+    loader, valid = LOADERS[name]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise DataError(
+            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            f"for dataset {name!r}; valid options: {', '.join(valid) or '(none)'}"
+        )
+    data = loader(**options)
+    if name == "shapes":
+        if limit is None and test_limit is None:
+            return data
+        note = "limit/test_limit ignored: shapes is a single image"
+        return dataclasses.replace(data, notes=(*data.notes, note))
+    return apply_limits(data, limit, test_limit, seed)

@@ -1,0 +1,357 @@
+"""The Experiment spec: what an experiment module declares, and how `key=value` overrides change it.
+
+An experiment is data: which dataset, which model builder, how to compile and fit it, which capture
+callbacks to attach, the seed, and the figures the source document reports. Overrides from the
+command line use dotted keys (`fit.epochs=2`, `compile.optimizer.learning_rate=0.01`) and are
+type-checked against the spec; `key=a,b,c` asks for a sweep, one run per value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import itertools
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from convwatch.errors import ConvwatchError
+
+NORMALIZATIONS = ("unit", "standard", "none")
+VALIDATIONS = ("test", "none")
+
+
+def _check_choice(section: str, key: str, value: Any, choices: Sequence[Any]) -> None:
+    if value not in choices:
+        raise ConvwatchError(
+            f"{section}.{key} must be one of {', '.join(map(str, choices))}. Received: {value!r}"
+        )
+
+
+def _check_positive(section: str, key: str, value: int | None, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ConvwatchError(f"{section}.{key} must be a positive integer. Received: {value!r}")
+
+
+@dataclass(frozen=True)
+class Data:
+    """Which dataset to load and how to turn its uint8 arrays into model inputs."""
+
+    name: str = "mnist"
+    limit: int | None = None  # stratified subset of the training set, for quick runs
+    test_limit: int | None = None
+    normalize: str = "unit"  # unit: /255; standard: (x - mean) / std of the training set
+    one_hot: bool = True  # labels as one-hot vectors, for categorical_crossentropy
+    options: Mapping[str, Any] = field(default_factory=dict)  # passed to the loader
+
+    def __post_init__(self) -> None:
+        _check_choice("data", "normalize", self.normalize, NORMALIZATIONS)
+        _check_positive("data", "limit", self.limit, optional=True)
+        _check_positive("data", "test_limit", self.test_limit, optional=True)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """A Keras optimizer by name (`keras.optimizers.get`), its learning rate and other options."""
+
+    name: str = "adam"
+    learning_rate: float = 1e-3
+    options: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"momentum": 0.9} for sgd
+
+
+@dataclass(frozen=True)
+class Compile:
+    """The arguments of `model.compile`."""
+
+    optimizer: Optimizer = field(default_factory=Optimizer)
+    loss: str = "categorical_crossentropy"
+    metrics: tuple[str, ...] = ("accuracy",)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The arguments of `model.fit`, and what to validate on after each epoch."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    steps_per_epoch: int | None = None
+    validation: str = "test"  # test: the held-out test set each epoch; none: no validation
+    shuffle: bool = True
+
+    def __post_init__(self) -> None:
+        _check_positive("fit", "epochs", self.epochs)
+        _check_positive("fit", "batch_size", self.batch_size)
+        _check_positive("fit", "steps_per_epoch", self.steps_per_epoch, optional=True)
+        _check_choice("fit", "validation", self.validation, VALIDATIONS)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A figure a source document reports, to print beside what this run got.
+
+    `metric` names a key of metrics.json; with `percent=True` the value is a fraction shown as %.
+    """
+
+    metric: str
+    value: float
+    label: str
+    source: str
+    percent: bool = False
+
+    def format(self, value: float | None) -> str:
+        if value is None:
+            return "n/a"
+        return f"{value * 100:.2f}%" if self.percent else f"{value:.4g}"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One declared experiment. `build_model(**model)` must return an uncompiled Keras model."""
+
+    name: str
+    description: str
+    build_model: Callable[..., Any]
+    data: Data = field(default_factory=Data)
+    model: Mapping[str, Any] = field(default_factory=dict)
+    compile: Compile = field(default_factory=Compile)
+    fit: Fit = field(default_factory=Fit)
+    callbacks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    seed: int = 0
+    references: tuple[Reference, ...] = ()
+
+    def __post_init__(self) -> None:
+        params = model_parameters(self.build_model)
+        unknown = sorted(set(self.model) - set(params))
+        if unknown:
+            raise ConvwatchError(
+                f"model options {unknown} are not parameters of {self.build_model.__name__}; "
+                f"valid: {', '.join(sorted(params)) or '(none)'}"
+            )
+
+    def model_options(self) -> dict[str, Any]:
+        """The keyword arguments `build_model` gets: its defaults, updated by `model`."""
+        return {**model_parameters(self.build_model), **self.model}
+
+    def config(self) -> dict[str, Any]:
+        """The fully resolved config as plain JSON-able data (what config.json holds)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "build_model": f"{self.build_model.__module__}:{self.build_model.__qualname__}",
+            "data": _plain(self.data),
+            "model": _plain(self.model_options()),
+            "compile": _plain(self.compile),
+            "fit": _plain(self.fit),
+            "callbacks": _plain(self.callbacks),
+            "seed": self.seed,
+            "references": _plain(self.references),
+        }
+
+    def config_hash(self) -> str:
+        """A short hash of everything that changes the result (not the description)."""
+        config = self.config()
+        config.pop("description")
+        text = json.dumps(config, sort_keys=True, default=str)
+        return hashlib.sha1(text.encode()).hexdigest()[:7]
+
+
+def model_parameters(build_model: Callable[..., Any]) -> dict[str, Any]:
+    """The keyword parameters of a model builder that have defaults: the `model.*` knobs."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(build_model).parameters.items()
+        if p.default is not inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- overrides
+
+_FIXED = {"name", "description", "build_model", "references"}
+_OPEN_MAPPINGS = {"options"}  # dicts that accept new keys (loader and optimizer options)
+
+
+def override_keys(experiment: Experiment) -> list[str]:
+    """Every dotted key an override may set, sorted."""
+    keys: list[str] = []
+
+    def walk(obj: Any, prefix: str) -> None:
+        if dataclasses.is_dataclass(obj):
+            for f in dataclasses.fields(obj):
+                if prefix == "" and f.name in _FIXED:
+                    continue
+                walk(getattr(obj, f.name), f"{prefix}{f.name}.")
+                if f.name in _OPEN_MAPPINGS:
+                    keys.append(f"{prefix}{f.name}.<any>")
+        elif isinstance(obj, Mapping):
+            for k, v in obj.items():
+                walk(v, f"{prefix}{k}.")
+        else:
+            keys.append(prefix[:-1])
+
+    walk(experiment, "")
+    keys += [f"model.{k}" for k in model_parameters(experiment.build_model)]
+    return sorted(set(keys))
+
+
+def parse_override(text: str) -> tuple[str, list[str]]:
+    """Split `key=v1,v2` into the key and its raw values (more than one value means a sweep)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConvwatchError(f"an override must look like key=value. Received: {text!r}")
+    return key, _split_values(raw)
+
+
+def _split_values(raw: str) -> list[str]:
+    values, depth, current = [], 0, ""
+    for ch in raw:
+        depth += ch in "[(" and 1 or (-1 if ch in "])" else 0)
+        if ch == "," and depth == 0:
+            values.append(current)
+            current = ""
+        else:
+            current += ch
+    values.append(current)
+    return [v.strip() for v in values]
+
+
+def apply_overrides(experiment: Experiment, overrides: Sequence[str]) -> list[Experiment]:
+    """Return the experiments these overrides ask for: one, or one per point of a sweep.
+
+    Every value is parsed and checked before anything runs, so a typo fails fast.
+    """
+    parsed = [parse_override(o) for o in overrides]
+    axes = [[(key, raw) for raw in raws] for key, raws in parsed]
+    result = []
+    for point in itertools.product(*axes) if axes else [()]:
+        current = experiment
+        for key, raw in point:
+            current = set_value(current, key, raw)
+        result.append(current)
+    return result
+
+
+def set_value(experiment: Experiment, key: str, raw: str) -> Experiment:
+    """A copy of `experiment` with the dotted `key` set from the string `raw`, type-checked."""
+    parts = key.split(".")
+    if parts[0] in _FIXED or not parts[0]:
+        raise _unknown_key(experiment, key)
+    if parts[0] == "model":
+        params = model_parameters(experiment.build_model)
+        if len(parts) != 2 or parts[1] not in params:
+            raise _unknown_key(experiment, key)
+        value = _parse(raw, _annotation(experiment.build_model, parts[1]), params[parts[1]], key)
+        return dataclasses.replace(experiment, model={**experiment.model, parts[1]: value})
+    try:
+        return _set(experiment, parts, raw, key)
+    except KeyError:
+        raise _unknown_key(experiment, key) from None
+
+
+def _set(obj: Any, parts: list[str], raw: str, key: str, open_map: bool = False) -> Any:
+    head, rest = parts[0], parts[1:]
+    if dataclasses.is_dataclass(obj):
+        fields = {f.name: f for f in dataclasses.fields(obj)}
+        if head not in fields:
+            raise KeyError(key)
+        current = getattr(obj, head)
+        if rest:
+            new = _set(current, rest, raw, key, open_map=head in _OPEN_MAPPINGS)
+        else:
+            hints = typing.get_type_hints(type(obj))
+            new = _parse(raw, hints[head], current, key)
+        return dataclasses.replace(obj, **{head: new})
+    if isinstance(obj, Mapping):
+        if head not in obj and not (open_map and not rest):
+            raise KeyError(key)
+        current = obj.get(head)
+        if rest:
+            new = _set(current, rest, raw, key)
+        else:
+            new = _parse(raw, type(current) if current is not None else Any, current, key)
+        return {**obj, head: new}
+    raise KeyError(key)
+
+
+def _annotation(fn: Callable[..., Any], name: str) -> Any:
+    try:
+        hints = typing.get_type_hints(fn)
+    except (NameError, TypeError):
+        hints = {}
+    if name in hints:
+        return hints[name]
+    default = inspect.signature(fn).parameters[name].default
+    return type(default) if default is not None else Any
+
+
+def _parse(raw: str, annotation: Any, current: Any, key: str) -> Any:
+    """Parse `raw` as `annotation` (int, float, bool, str, X | None, tuple[str, ...], Any)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        if raw.lower() in ("none", "null") and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _parse(raw, inner[0], current, key)
+    if origin is tuple or annotation is tuple:
+        text = raw[1:-1] if raw.startswith(("[", "(")) else raw
+        return tuple(v.strip() for v in text.split(",") if v.strip())
+    try:
+        if annotation is bool:
+            return _parse_bool(raw)
+        if annotation is int:
+            return int(raw)
+        if annotation is float:
+            return float(raw)
+        if annotation is str:
+            return raw
+        if annotation is Any:
+            return _literal(raw)
+    except ValueError:
+        name = getattr(annotation, "__name__", str(annotation))
+        raise ConvwatchError(
+            f"{key} takes a value of type {name} (now {current!r}). Received: {raw!r}"
+        ) from None
+    raise ConvwatchError(f"{key} cannot be set from the command line")
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+def _literal(raw: str) -> Any:
+    for parse in (int, float, _parse_bool):
+        try:
+            return parse(raw)
+        except ValueError:
+            pass
+    return None if raw.lower() in ("none", "null") else raw
+
+
+def _unknown_key(experiment: Experiment, key: str) -> ConvwatchError:
+    return ConvwatchError(
+        f"unknown override key {key!r} for experiment {experiment.name!r}. Valid keys: "
+        + ", ".join(override_keys(experiment))
+    )

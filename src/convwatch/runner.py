@@ -1,0 +1,287 @@
+"""Runs an Experiment into a run folder: seeds, data, model, fit, evaluation, files, status.
+
+The runner owns everything an experiment module does not declare: where files go, the seed, the
+console messages, TensorBoard, the status in run.json (running, then completed, failed or
+interrupted) and the comparison with the figures the source document reports.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from convwatch import results
+from convwatch.catalog import experiments_dir, load_experiment
+from convwatch.errors import ConvwatchError, RunFailed
+from convwatch.experiment import Experiment, Optimizer, apply_overrides
+from convwatch.results import RunFolder
+
+
+def say(message: str) -> None:
+    print(f"[convwatch] {message}", flush=True)
+
+
+def run_experiment(
+    name_or_experiment: str | Experiment,
+    overrides: Sequence[str] = (),
+    results_dir: str | os.PathLike[str] = "results",
+    *,
+    experiments_path: str | os.PathLike[str] | None = None,
+    command: str | None = None,
+) -> Path:
+    """Run an experiment (by name or as an object) with `key=value` overrides; return its folder.
+
+    A sweep (an override with several comma-separated values) runs one run folder per point
+    inside one sweep folder, and returns the sweep folder. Bad input raises ConvwatchError before
+    any folder is made; a run that fails raises RunFailed after its run.json says why.
+    """
+    if isinstance(name_or_experiment, Experiment):
+        experiment = name_or_experiment
+    else:
+        experiment = load_experiment(name_or_experiment, experiments_path)
+    variants = apply_overrides(experiment, overrides)
+    for variant in variants:
+        check(variant)
+    command = command or _command_line()
+    parent = Path(results_dir) / experiment.name
+    if len(variants) == 1:
+        folder = RunFolder.create(parent, variants[0].config_hash())
+        run_one(variants[0], folder, command)
+        return folder.path
+    return run_sweep(variants, parent, overrides, command)
+
+
+def run_sweep(
+    variants: Sequence[Experiment], parent: Path, overrides: Sequence[str], command: str
+) -> Path:
+    """One run folder per variant inside a new sweep folder; a failed run does not stop the rest."""
+    import hashlib
+
+    digest = hashlib.sha1("".join(v.config_hash() for v in variants).encode()).hexdigest()[:7]
+    sweep = RunFolder.create(parent, f"sweep-{digest}")
+    runs: list[dict[str, Any]] = []
+    for number, variant in enumerate(variants, 1):
+        say(f"sweep run {number}/{len(variants)}")
+        folder = RunFolder.create(sweep.path, variant.config_hash())
+        runs.append({"run": folder.path.name, "config_hash": variant.config_hash()})
+        try:
+            run_one(variant, folder, command)
+            runs[-1]["status"] = "completed"
+        except RunFailed:
+            runs[-1]["status"] = "failed"
+        finally:
+            sweep.write_json("sweep.json", {"overrides": list(overrides), "runs": runs})
+    failed = [r["run"] for r in runs if r["status"] != "completed"]
+    if failed:
+        raise RunFailed(sweep.path, f"{len(failed)} of {len(runs)} sweep runs failed: {failed}")
+    return sweep.path
+
+
+def check(experiment: Experiment) -> None:
+    """Fail fast, before any folder exists, on a dataset or optimizer that cannot work."""
+    from convwatch.callbacks.registry import check_callbacks
+    from convwatch.data import DATASETS
+
+    if experiment.data.name not in DATASETS:
+        raise ConvwatchError(
+            f"data.name must be one of {', '.join(DATASETS)}. Received: {experiment.data.name!r}"
+        )
+    make_optimizer(experiment.compile.optimizer)
+    check_callbacks(experiment.callbacks)
+
+
+def make_optimizer(spec: Optimizer) -> Any:
+    """The Keras optimizer `spec` names, or a ConvwatchError saying what was wrong."""
+    import keras
+
+    config = {"learning_rate": spec.learning_rate, **spec.options}
+    try:
+        return keras.optimizers.get({"class_name": spec.name, "config": config})
+    except (ValueError, TypeError) as error:
+        raise ConvwatchError(
+            f"compile.optimizer {spec.name!r} with options {config} is not a Keras optimizer "
+            f"(e.g. sgd, adam, rmsprop, adagrad, adadelta, nadam, adamw): {error}"
+        ) from None
+
+
+def run_one(experiment: Experiment, folder: RunFolder, command: str) -> None:
+    """Run `experiment` into the empty `folder`, keeping run.json up to date throughout."""
+    from convwatch.environment import describe
+
+    record: dict[str, Any] = {
+        "name": experiment.name,
+        "status": "running",
+        "error": None,
+        "started": _now(),
+        "ended": None,
+        "duration_s": None,
+        "command": command,
+        "seed": experiment.seed,
+        "config_hash": experiment.config_hash(),
+        "data_source": None,
+        "data_full": None,
+        "epochs_completed": 0,
+        **describe(experiments_dir()),
+    }
+    start = time.monotonic()
+    folder.write_json(results.RUN_JSON, record)
+    folder.write_json(results.CONFIG_JSON, experiment.config())
+    say(f"run folder {folder.path}")
+    try:
+        _train(experiment, folder, record)
+        record["status"] = "completed"
+    except KeyboardInterrupt:
+        record.update(status="interrupted", error="interrupted by the user (KeyboardInterrupt)")
+        raise
+    except BaseException as error:
+        record.update(
+            status="failed",
+            error=f"{type(error).__name__}: {error}",
+            traceback=traceback.format_exc(),
+        )
+        say(f"run failed: {record['error']}")
+        raise RunFailed(folder.path, record["error"]) from error
+    finally:
+        record.update(ended=_now(), duration_s=round(time.monotonic() - start, 2))
+        folder.write_json(results.RUN_JSON, record)
+    say(f"completed in {record['duration_s']:.1f} s: {folder.path}")
+
+
+def _train(experiment: Experiment, folder: RunFolder, record: dict[str, Any]) -> None:
+    import keras
+
+    from convwatch.callbacks import HistoryRecorder
+    from convwatch.callbacks.registry import build_callbacks
+    from convwatch.data import load_dataset
+    from convwatch.plots import plot_history
+    from convwatch.prepare import prepare
+
+    keras.utils.set_random_seed(experiment.seed)
+    spec = experiment.data
+    dataset = load_dataset(
+        spec.name,
+        limit=spec.limit,
+        test_limit=spec.test_limit,
+        seed=experiment.seed,
+        **spec.options,
+    )
+    record.update(data_source=dataset.source, data_full=dataset.full)
+    folder.write_json(results.RUN_JSON, record)
+    say(f"data: {dataset.source}")
+    for note in dataset.notes:
+        say(f"data: {note}")
+    arrays = prepare(dataset, spec)
+
+    model = experiment.build_model(**experiment.model_options())
+    model.compile(
+        optimizer=make_optimizer(experiment.compile.optimizer),
+        loss=experiment.compile.loss,
+        metrics=list(experiment.compile.metrics),
+    )
+    if not model.built:
+        model(arrays.x_train[:1])
+    folder.write_text(results.SUMMARY_TXT, _summary(model))
+
+    recorder = HistoryRecorder(folder.path, on_epoch=lambda n: _progress(folder, record, n))
+    callbacks = [
+        recorder,
+        keras.callbacks.TensorBoard(log_dir=str(folder.tensorboard_dir), histogram_freq=1),
+        *build_callbacks(experiment.callbacks, arrays, dataset, folder),
+    ]
+    fit = experiment.fit
+    validation = (arrays.x_test, arrays.y_test) if fit.validation == "test" else None
+    model.fit(
+        *_training_data(arrays, fit.batch_size, fit.steps_per_epoch, experiment.seed),
+        epochs=fit.epochs,
+        steps_per_epoch=fit.steps_per_epoch,
+        validation_data=validation,
+        shuffle=fit.shuffle,
+        callbacks=callbacks,
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    evaluation = model.evaluate(arrays.x_test, arrays.y_test, verbose=0, return_dict=True)
+    metrics = final_metrics(evaluation, recorder.rows)
+    comparison = compare_references(experiment, metrics)
+    for line in comparison:
+        say(
+            f"reference {line['label']} {line['reference_text']} ({line['source']}), "
+            f"this run {line['this_run_text']}"
+        )
+    folder.write_json(
+        results.METRICS_JSON,
+        {"metrics": metrics, "references": comparison, "data_source": dataset.source},
+    )
+    results.write_figure(
+        folder.artifacts("curves") / "curves.png",
+        plot_history(recorder.history(), title=f"{experiment.name}: training curves"),
+    )
+    folder.save_model(model)
+
+
+def _training_data(arrays: Any, batch_size: int, steps: int | None, seed: int) -> tuple[Any, ...]:
+    """Arrays for plain epochs; a repeating tf.data stream when steps per epoch are fixed."""
+    if steps is None:
+        return arrays.x_train, arrays.y_train
+    import tensorflow as tf
+
+    stream = tf.data.Dataset.from_tensor_slices((arrays.x_train, arrays.y_train))
+    stream = stream.shuffle(len(arrays.x_train), seed=seed).repeat().batch(batch_size)
+    return (stream,)
+
+
+def final_metrics(evaluation: dict[str, float], rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Test metrics (`test_*`, plus `test_error` = 1 - accuracy) and the last epoch's logs."""
+    metrics: dict[str, Any] = {f"test_{k}": float(v) for k, v in evaluation.items()}
+    if "test_accuracy" in metrics:
+        metrics["test_error"] = 1.0 - metrics["test_accuracy"]
+    if rows:
+        last = rows[-1]
+        metrics.update({f"final_{k}": v for k, v in last.items() if k != "epoch"})
+        metrics["epochs"] = last["epoch"]
+    return metrics
+
+
+def compare_references(experiment: Experiment, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """For each reference figure: what the document says and what this run got."""
+    lines = []
+    for ref in experiment.references:
+        got = metrics.get(ref.metric)
+        lines.append(
+            {
+                "metric": ref.metric,
+                "label": ref.label,
+                "source": ref.source,
+                "reference": ref.value,
+                "this_run": got,
+                "reference_text": ref.format(ref.value),
+                "this_run_text": ref.format(got),
+            }
+        )
+    return lines
+
+
+def _summary(model: Any) -> str:
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    return "\n".join(lines) + "\n"
+
+
+def _progress(folder: RunFolder, record: dict[str, Any], epochs: int) -> None:
+    record["epochs_completed"] = epochs
+    folder.write_json(results.RUN_JSON, record)
+
+
+def _command_line() -> str:
+    program = Path(sys.argv[0]).name
+    if program in ("__main__.py", "cli.py"):
+        program = "convwatch"
+    return " ".join([program, *sys.argv[1:]])
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

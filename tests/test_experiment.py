@@ -1,0 +1,146 @@
+"""The Experiment spec and `key=value` overrides: types checked, sweeps expanded, errors named."""
+
+from __future__ import annotations
+
+import pytest
+
+from convwatch import ConvwatchError, Data, Experiment, Fit, apply_overrides, override_keys
+from convwatch.experiment import Optimizer, Reference, parse_override
+
+
+def build(units: int = 8, dropout: float = 0.1, name: str | None = None):
+    raise AssertionError("never built in these tests")
+
+
+@pytest.fixture
+def experiment() -> Experiment:
+    return Experiment(name="demo", description="a demo", build_model=build, model={"units": 4})
+
+
+def test_overrides_set_nested_values_with_their_types(experiment):
+    (result,) = apply_overrides(
+        experiment,
+        [
+            "fit.epochs=2",
+            "compile.optimizer.learning_rate=1e-2",
+            "data.limit=2000",
+            "fit.shuffle=false",
+            "model.dropout=0.3",
+            "compile.metrics=[accuracy,mse]",
+            "compile.optimizer.options.momentum=0.9",
+        ],
+    )
+    assert result.fit.epochs == 2 and isinstance(result.fit.epochs, int)
+    assert result.compile.optimizer.learning_rate == 0.01
+    assert result.data.limit == 2000
+    assert result.fit.shuffle is False
+    assert result.model_options() == {"units": 4, "dropout": 0.3, "name": None}
+    assert result.compile.metrics == ("accuracy", "mse")
+    assert result.compile.optimizer.options == {"momentum": 0.9}
+    assert experiment.fit.epochs == 10  # the original is untouched (frozen)
+
+
+def test_optional_values_accept_none(experiment):
+    (limited,) = apply_overrides(experiment, ["data.limit=100"])
+    (result,) = apply_overrides(limited, ["data.limit=none"])
+    assert result.data.limit is None
+
+
+def test_comma_list_makes_a_sweep_over_every_combination(experiment):
+    runs = apply_overrides(experiment, ["fit.epochs=1,2,3", "data.limit=10,20"])
+    assert [(r.fit.epochs, r.data.limit) for r in runs] == [
+        (1, 10),
+        (1, 20),
+        (2, 10),
+        (2, 20),
+        (3, 10),
+        (3, 20),
+    ]
+    assert len({r.config_hash() for r in runs}) == 6
+
+
+def test_unknown_key_names_it_and_lists_valid_keys(experiment):
+    with pytest.raises(ConvwatchError) as info:
+        apply_overrides(experiment, ["fit.epoch=2"])
+    message = str(info.value)
+    assert "'fit.epoch'" in message
+    assert "fit.epochs" in message and "compile.optimizer.learning_rate" in message
+    assert "model.dropout" in message
+
+
+@pytest.mark.parametrize("key", ["name=x", "build_model=x", "model.nonexistent=1", "seed.x=1"])
+def test_fixed_or_missing_keys_are_refused(experiment, key):
+    with pytest.raises(ConvwatchError, match="unknown override key"):
+        apply_overrides(experiment, [key])
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("fit.epochs=two", "fit.epochs takes a value of type int"),
+        ("fit.epochs=1.5", "fit.epochs takes a value of type int"),
+        ("compile.optimizer.learning_rate=fast", "takes a value of type float"),
+        ("fit.shuffle=maybe", "takes a value of type bool"),
+        ("model.units=many", "model.units takes a value of type int"),
+        ("fit.epochs=0", "fit.epochs must be a positive integer"),
+        ("data.normalize=zscore", "data.normalize must be one of unit, standard, none"),
+        ("fit.validation=train", "fit.validation must be one of test, none"),
+    ],
+)
+def test_wrong_values_are_clear_errors(experiment, override, expected):
+    with pytest.raises(ConvwatchError, match=expected):
+        apply_overrides(experiment, [override])
+
+
+def test_override_must_have_an_equals_sign():
+    with pytest.raises(ConvwatchError, match="key=value"):
+        parse_override("fit.epochs")
+
+
+def test_override_keys_list_every_settable_key(experiment):
+    keys = override_keys(experiment)
+    assert "data.options.<any>" in keys
+    assert {"fit.epochs", "seed", "model.units", "model.dropout"} <= set(keys)
+    assert "name" not in keys and "references" not in keys
+
+
+def test_model_options_must_be_builder_parameters():
+    with pytest.raises(ConvwatchError, match="not parameters of build"):
+        Experiment(name="x", description="", build_model=build, model={"layers": 3})
+
+
+def test_config_is_plain_json_and_hash_ignores_description(experiment):
+    import json
+
+    config = experiment.config()
+    assert json.loads(json.dumps(config)) == config
+    assert config["build_model"].endswith(":build")
+    assert config["fit"] == {
+        "epochs": 10,
+        "batch_size": 32,
+        "steps_per_epoch": None,
+        "validation": "test",
+        "shuffle": True,
+    }
+    other = Experiment(
+        name="demo", description="other words", build_model=build, model={"units": 4}
+    )
+    assert other.config_hash() == experiment.config_hash()
+    (changed,) = apply_overrides(experiment, ["seed=1"])
+    assert changed.config_hash() != experiment.config_hash()
+
+
+def test_sections_validate_when_declared():
+    with pytest.raises(ConvwatchError, match="data.limit must be a positive integer"):
+        Data(limit=0)
+    with pytest.raises(ConvwatchError, match="fit.batch_size"):
+        Fit(batch_size=-1)
+    assert Optimizer("sgd").learning_rate == 1e-3
+
+
+def test_reference_formats_percentages():
+    ref = Reference(
+        metric="test_error", value=0.0078, label="test error", source="doc", percent=True
+    )
+    assert ref.format(ref.value) == "0.78%"
+    assert ref.format(None) == "n/a"

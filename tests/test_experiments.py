@@ -1,0 +1,41 @@
+"""Every experiment in experiments/ loads, and runs end to end when shrunk to a few images."""
+
+from __future__ import annotations
+
+import pytest
+
+from convwatch import list_experiments, load_experiment, run_experiment
+from convwatch.results import read_json
+
+NAMES = list_experiments()
+
+
+def test_the_foundation_experiments_are_listed():
+    assert {"mnist_larger_cnn", "mnist_baseline_cnn"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_experiment_declares_a_description_and_a_seed(name):
+    experiment = load_experiment(name)
+    assert experiment.name == name
+    assert experiment.description
+
+
+def test_larger_cnn_matches_the_document():
+    experiment = load_experiment("mnist_larger_cnn")
+    assert (experiment.fit.epochs, experiment.fit.batch_size, experiment.seed) == (10, 100, 7)
+    assert experiment.compile.optimizer.name == "adam"
+    model = experiment.build_model(**experiment.model_options())
+    assert [layer.name for layer in model.layers if "conv" in layer.name] == ["conv1", "conv2"]
+    assert [model.get_layer(n).filters for n in ("conv1", "conv2")] == [30, 15]
+    assert model.count_params() == 59_933
+    (ref,) = experiment.references
+    assert ref.format(ref.value) == "0.78%"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_experiment_runs_shrunk(name, tmp_path):
+    path = run_experiment(
+        name, ["fit.epochs=1", "data.limit=100", "data.test_limit=50"], results_dir=tmp_path
+    )
+    assert read_json(path / "run.json")["status"] == "completed"
