@@ -28,6 +28,10 @@ MODEL_FILE = "model.keras"
 TENSORBOARD_DIR = "tensorboard"
 ARTIFACTS_DIR = "artifacts"
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK  # what open() would give; mkstemp alone makes files 0600
+
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write `data` to `path` through a temporary file and an atomic rename."""
@@ -37,6 +41,7 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -74,6 +79,73 @@ def write_figure(path: str | os.PathLike[str], figure: Any, dpi: int = 100) -> P
     return write_bytes(path, buffer.getvalue())
 
 
+def _uint8_image(image: Any, what: str) -> Any:
+    """`image` as a uint8 (H, W) or (H, W, 3) array: a trailing 1-channel squeezed, else an error.
+
+    (Pillow cannot read an (H, W, 1) array, and a GIF of them must be gray frames.)
+    """
+    import numpy as np
+
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.dtype != np.uint8 or not (
+        array.ndim == 2 or (array.ndim == 3 and array.shape[-1] == 3)
+    ):
+        raise ValueError(
+            f"{what} must be a uint8 array (H, W), (H, W, 1) or (H, W, 3). "
+            f"Received: dtype={array.dtype}, shape={array.shape}"
+        )
+    return array
+
+
+def write_png(path: str | os.PathLike[str], image: Any) -> Path:
+    """Save a uint8 image `(H, W)`, `(H, W, 1)` or `(H, W, 3)` as a PNG, atomically."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(_uint8_image(image, "`image`")).save(buffer, format="PNG")
+    return write_bytes(path, buffer.getvalue())
+
+
+def write_gif(
+    path: str | os.PathLike[str],
+    frames: Sequence[Any],
+    duration_ms: int = 200,
+    loop: int = 0,
+) -> Path:
+    """Save uint8 frames as an animated GIF, atomically.
+
+    Args:
+        path: where the GIF goes.
+        frames: one or more uint8 arrays `(H, W)`, `(H, W, 1)` (squeezed to gray) or
+            `(H, W, 3)`, all the same height and width. Mixed gray and RGB frames are all saved
+            as RGB.
+        duration_ms: how long each frame shows. Defaults to 200.
+        loop: how many times the animation repeats; 0 repeats forever. Defaults to 0.
+    """
+    from PIL import Image
+
+    arrays = [_uint8_image(f, f"frame {i}") for i, f in enumerate(frames)]
+    if not arrays:
+        raise ValueError("`frames` must hold at least one frame. Received: 0 frames")
+    sizes = {a.shape[:2] for a in arrays}
+    if len(sizes) > 1:
+        raise ValueError(f"all frames must be the same size. Received sizes: {sorted(sizes)}")
+    mode = "RGB" if any(a.ndim == 3 for a in arrays) else "L"
+    images = [Image.fromarray(a).convert(mode) for a in arrays]
+    buffer = io.BytesIO()
+    images[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=duration_ms,
+        loop=loop,
+    )
+    return write_bytes(path, buffer.getvalue())
+
+
 def save_model(path: str | os.PathLike[str], model: Any) -> Path:
     """Save a Keras model in the native `.keras` format, atomically."""
     path = Path(path)
@@ -81,6 +153,7 @@ def save_model(path: str | os.PathLike[str], model: Any) -> Path:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,6 +1,28 @@
 """Figure builders: arrays in, matplotlib figures out; nothing here knows Keras."""
 
 from convwatch.plots.curves import plot_history
+from convwatch.plots.embedding import neighbour_strips_figure, scatter_figure, thumbnail_map
 from convwatch.plots.figure import new_figure
+from convwatch.plots.frames import animation_frames, caption_frame
+from convwatch.plots.mural import (
+    feature_map_mural,
+    filter_mural,
+    mural_figure,
+    tile,
+    to_uint8_frame,
+)
 
-__all__ = ["new_figure", "plot_history"]
+__all__ = [
+    "new_figure",
+    "plot_history",
+    "animation_frames",
+    "caption_frame",
+    "feature_map_mural",
+    "filter_mural",
+    "mural_figure",
+    "neighbour_strips_figure",
+    "scatter_figure",
+    "thumbnail_map",
+    "tile",
+    "to_uint8_frame",
+]

@@ -1,0 +1,174 @@
+"""Pictures of an embedding: 2-D maps (t-SNE/PCA coordinates) and nearest-neighbour strips.
+
+Arrays in (coordinates, labels, images, neighbour indices), figures or uint8 images out; the
+projection and the neighbour search are computed elsewhere (`techniques/`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _label_name(label: Any, class_names: Sequence[str] | None) -> str:
+    if class_names is not None and 0 <= int(label) < len(class_names):
+        return str(class_names[int(label)])
+    return str(label)
+
+
+def _as_unit_images(images: Any) -> np.ndarray:
+    """uint8 or [0, 1] float images as float32 in [0, 1], a trailing 1-channel squeezed."""
+    x = np.asarray(images)
+    x = x / 255.0 if x.dtype == np.uint8 else np.clip(x.astype(np.float32), 0.0, 1.0)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim not in (3, 4) or (x.ndim == 4 and x.shape[-1] != 3):
+        raise ValueError(f"`images` must be (n, H, W) or (n, H, W, 1|3). Received: {x.shape}")
+    return x.astype(np.float32)
+
+
+def scatter_figure(
+    coords: Any,
+    labels: Any,
+    class_names: Sequence[str] | None = None,
+    title: str = "",
+    point_size: float = 8.0,
+):
+    """A scatter of 2-D `coords` `(n, 2)`, one colour per class of `labels` `(n,)`, with a legend.
+
+    The legend sits outside the axes on the right, so it never hides points; the axes have no
+    ticks (t-SNE coordinates have no units). y points up, as in `thumbnail_map`.
+    """
+    from convwatch.plots.figure import new_figure
+
+    coords, labels = np.asarray(coords, dtype=np.float32), np.asarray(labels).reshape(-1)
+    if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) != len(labels):
+        raise ValueError(
+            f"`coords` must be (n, 2) and `labels` (n,). Received: {coords.shape}, {labels.shape}"
+        )
+    classes = np.unique(labels)
+    cmap = "tab10" if len(classes) <= 10 else "tab20"
+    import matplotlib
+
+    colours = matplotlib.colormaps[cmap]
+    fig, ax = new_figure(1, 1, panel_size=(7.5, 6.0))
+    for i, c in enumerate(classes):
+        mask = labels == c
+        ax.scatter(
+            coords[mask, 0],
+            coords[mask, 1],
+            s=point_size,
+            color=colours(i % colours.N),
+            alpha=0.75,
+            linewidths=0,
+            label=_label_name(c, class_names),
+        )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        markerscale=max(1.0, 30 / point_size) ** 0.5,
+        frameon=False,
+        fontsize=9,
+    )
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def thumbnail_map(
+    coords: Any, images: Any, size: int = 800, thumb: int | None = None
+) -> np.ndarray:
+    """Small copies of `images` placed at their 2-D `coords` on a white square canvas.
+
+    Coordinates are scaled to fill the canvas (each thumbnail fully inside it) with y pointing
+    **up**, as in a scatter plot: the smallest x is at the left edge, the smallest y at the
+    bottom. Later images are drawn over earlier ones. Thumbnails are resized by nearest
+    neighbour, keeping their aspect ratio.
+
+    Args:
+        coords: `(n, 2)`.
+        images: `(n, H, W)` or `(n, H, W, 1|3)`, uint8 or floats in [0, 1].
+        size: canvas side in pixels. Defaults to 800.
+        thumb: the long side of a thumbnail in pixels. Defaults to `size // 25` (32 at 800).
+
+    Returns:
+        uint8 `(size, size)` for gray images (no trailing 1-channel), `(size, size, 3)` for RGB.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    x = _as_unit_images(images)
+    if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) != len(x):
+        raise ValueError(
+            f"`coords` must be (n, 2), one row per image. Received: {coords.shape}, {x.shape}"
+        )
+    thumb = int(thumb or max(4, size // 25))
+    if not 0 < thumb <= size:
+        raise ValueError(f"`thumb` must be in 1..size. Received: thumb={thumb}, size={size}")
+    h, w = x.shape[1:3]
+    th, tw = max(1, round(thumb * h / max(h, w))), max(1, round(thumb * w / max(h, w)))
+    # Nearest-neighbour resize of all images at once, by index arrays.
+    x = x[:, (np.arange(th) * h // th)][:, :, (np.arange(tw) * w // tw)]
+    thumbs = np.round(x * 255).astype(np.uint8)
+
+    canvas = np.full((size, size, *x.shape[3:]), 255, np.uint8)
+    if len(coords) == 0:
+        return canvas
+    low, span = coords.min(axis=0), np.ptp(coords, axis=0)
+    unit = np.where(span > 0, (coords - low) / np.where(span > 0, span, 1), 0.5)
+    lefts = np.round(unit[:, 0] * (size - tw)).astype(int)
+    tops = np.round((1 - unit[:, 1]) * (size - th)).astype(int)  # y up: row 0 is the largest y
+    for t, left, top in zip(thumbs, lefts, tops, strict=True):
+        canvas[top : top + th, left : left + tw] = t
+    return canvas
+
+
+def neighbour_strips_figure(
+    images: Any,
+    queries: Any,
+    neighbours: Any,
+    labels: Any = None,
+    class_names: Sequence[str] | None = None,
+    title: str = "",
+    panel: float = 1.3,
+):
+    """One row per query: the query image, then its k nearest neighbours, left to right.
+
+    Args:
+        images: `(n, H, W)` or `(n, H, W, 1|3)`, uint8 or floats in [0, 1].
+        queries: `(q,)` indices into `images`.
+        neighbours: `(q, k)` indices into `images`, nearest first.
+        labels: `(n,)` class of each image; when given, every panel is titled with its class
+            and a neighbour whose class differs from its query's is titled in red.
+        class_names: names for the label values.
+        title: the figure's title.
+        panel: inches per image. Defaults to 1.3.
+    """
+    from convwatch.plots.figure import new_figure
+
+    x = _as_unit_images(images)
+    queries = np.asarray(queries, dtype=int).reshape(-1)
+    neighbours = np.asarray(neighbours, dtype=int).reshape(len(queries), -1)
+    q, k = neighbours.shape
+    fig, axes = new_figure(max(q, 1), k + 1, panel_size=(panel, panel + 0.25), squeeze=False)
+    for row, (query, near) in enumerate(zip(queries, neighbours, strict=True)):
+        for col, index in enumerate([query, *near]):
+            ax = axes[row, col]
+            ax.imshow(x[index], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            name = "" if labels is None else _label_name(labels[index], class_names)
+            if col == 0:
+                ax.set_title(f"query: {name}" if name else "query", fontsize=9, weight="bold")
+                for spine in ax.spines.values():
+                    spine.set_linewidth(2.5)
+            elif name:
+                same = labels[index] == labels[query]
+                ax.set_title(name, fontsize=9, color="black" if same else "red")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,66 @@
+"""Embedding pictures: scatter and neighbour figures saved and reopened, thumbnail placement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convwatch.plots import neighbour_strips_figure, scatter_figure, thumbnail_map
+from convwatch.results import write_figure
+
+
+def test_scatter_figure_saves_a_png(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 200)
+    coords = rng.normal(size=(200, 2)) + labels[:, None]
+    fig = scatter_figure(coords, labels, class_names=[f"c{i}" for i in range(10)], title="t-SNE")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2] == ["c0", "c1"]
+    with Image.open(write_figure(tmp_path / "scatter.png", fig)) as png:
+        assert png.format == "PNG" and png.width > 0 and png.height > 0
+
+
+def test_scatter_figure_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="coords"):
+        scatter_figure(np.zeros((3, 2)), np.zeros(4))
+
+
+def test_neighbour_strips_figure_saves_a_png(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (10, 12, 12, 1), dtype=np.uint8)
+    labels = np.arange(10) % 3
+    fig = neighbour_strips_figure(
+        images, [0, 1], [[3, 6, 2], [4, 5, 7]], labels=labels, class_names=["a", "b", "c"]
+    )
+    assert len(fig.axes) == 2 * 4
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:4] == ["query: a", "a", "a", "c"]
+    assert fig.axes[3].title.get_color() == "red"  # a neighbour of another class
+    with Image.open(write_figure(tmp_path / "strips.png", fig)) as png:
+        assert png.width > 0 and png.height > 0
+
+
+def test_thumbnail_map_places_thumbnails_with_y_up():
+    # Two black 8x8 thumbnails at (0, 0) and (1, 1); y points up, as in the scatter plot.
+    images = np.zeros((2, 8, 8), np.float32)
+    canvas = thumbnail_map([[0, 0], [1, 1]], images, size=100, thumb=10)
+    assert canvas.shape == (100, 100) and canvas.dtype == np.uint8
+    assert canvas[95, 5] == 0  # (0, 0): bottom-left corner
+    assert canvas[5, 95] == 0  # (1, 1): top-right corner
+    assert canvas[5, 5] == 255 and canvas[95, 95] == 255  # the other corners stay white
+    assert (canvas == 0).sum() == 2 * 10 * 10  # exactly two 10x10 thumbnails, nothing else
+
+
+def test_thumbnail_map_later_images_on_top_and_rgb():
+    images = np.zeros((2, 4, 4, 3), np.uint8)
+    images[0, ..., 0] = 255  # red, drawn first
+    images[1, ..., 2] = 255  # blue, drawn over it at the same place
+    canvas = thumbnail_map([[0, 0], [0, 0]], images, size=40, thumb=8)
+    assert canvas.shape == (40, 40, 3)
+    np.testing.assert_array_equal(canvas[20, 20], [0, 0, 255])  # a single point is centred
+    assert not (canvas == [255, 0, 0]).all(axis=-1).any()  # no red left showing: blue covers it
+
+
+def test_thumbnail_map_default_thumb_keeps_aspect():
+    canvas = thumbnail_map(np.zeros((1, 2)), np.zeros((1, 14, 28, 1)), size=800)
+    rows, cols = np.nonzero(canvas < 255)
+    assert np.ptp(cols) + 1 == 32 and np.ptp(rows) + 1 == 16  # long side 800 // 25, aspect kept
