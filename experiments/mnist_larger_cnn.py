@@ -23,6 +23,13 @@ EXPERIMENT = Experiment(
     compile=Compile(optimizer=Optimizer("adam", 1e-3), loss="categorical_crossentropy"),
     # Fit: the document's 10 epochs of batch 100, validated on the test set each epoch.
     fit=Fit(epochs=10, batch_size=100, validation="test"),
+    # Captures: what the net learns, epoch by epoch (artifacts/<callback>/ in the run folder).
+    callbacks={
+        "ActivationCapture": {"probe_size": 8},  # feature maps of 8 fixed test digits
+        "FilterEvolution": {},  # conv1's 30 kernels and one digit's maps, as GIFs
+        "FilterMaximization": {},  # what each conv filter responds to most, per epoch
+        "EmbeddingProjector": {"size": 1000},  # PCA/t-SNE of dense2 for 1,000 test digits
+    },
     seed=7,  # the document's numpy seed
     references=(
         Reference(

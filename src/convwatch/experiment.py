@@ -199,6 +199,8 @@ def override_keys(experiment: Experiment) -> list[str]:
                 walk(getattr(obj, f.name), f"{prefix}{f.name}.")
                 if f.name in _OPEN_MAPPINGS:
                     keys.append(f"{prefix}{f.name}.<any>")
+                if f.name == "callbacks":
+                    keys.extend(f"callbacks.{name}.<option>" for name in getattr(obj, f.name))
         elif isinstance(obj, Mapping):
             for k, v in obj.items():
                 walk(v, f"{prefix}{k}.")
@@ -265,7 +267,9 @@ def set_value(experiment: Experiment, key: str, raw: str) -> Experiment:
         raise _unknown_key(experiment, key) from None
 
 
-def _set(obj: Any, parts: list[str], raw: str, key: str, open_map: bool = False) -> Any:
+def _set(
+    obj: Any, parts: list[str], raw: str, key: str, open_map: bool = False, open_children=False
+) -> Any:
     head, rest = parts[0], parts[1:]
     if dataclasses.is_dataclass(obj):
         fields = {f.name: f for f in dataclasses.fields(obj)}
@@ -273,7 +277,15 @@ def _set(obj: Any, parts: list[str], raw: str, key: str, open_map: bool = False)
             raise KeyError(key)
         current = getattr(obj, head)
         if rest:
-            new = _set(current, rest, raw, key, open_map=head in _OPEN_MAPPINGS)
+            # loader/optimizer options and each callback's options accept new keys
+            new = _set(
+                current,
+                rest,
+                raw,
+                key,
+                open_map=head in _OPEN_MAPPINGS,
+                open_children=head == "callbacks",
+            )
         else:
             hints = typing.get_type_hints(type(obj))
             new = _parse(raw, hints[head], current, key)
@@ -283,7 +295,7 @@ def _set(obj: Any, parts: list[str], raw: str, key: str, open_map: bool = False)
             raise KeyError(key)
         current = obj.get(head)
         if rest:
-            new = _set(current, rest, raw, key)
+            new = _set(current, rest, raw, key, open_map=open_children)
         else:
             new = _parse(raw, type(current) if current is not None else Any, current, key)
         return {**obj, head: new}

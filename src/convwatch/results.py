@@ -146,6 +146,28 @@ def write_gif(
     return write_bytes(path, buffer.getvalue())
 
 
+def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> Path:
+    """Save named arrays as a compressed NPZ, atomically. Object arrays are refused, so the
+    file always loads with `allow_pickle=False`."""
+    import numpy as np
+
+    plain = {name: np.asarray(value) for name, value in arrays.items()}
+    for name, value in plain.items():
+        if value.dtype == object:
+            raise ValueError(f"NPZ entries must be numeric or string arrays; {name!r} is object")
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **plain)
+    return write_bytes(path, buffer.getvalue())
+
+
+def read_npz(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load an NPZ without ever unpickling (safe on files from elsewhere)."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
 def save_model(path: str | os.PathLike[str], model: Any) -> Path:
     """Save a Keras model in the native `.keras` format, atomically."""
     path = Path(path)

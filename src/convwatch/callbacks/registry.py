@@ -1,27 +1,85 @@
 """Builds the capture callbacks an experiment declares by name, with the run's data and folder.
 
-An experiment's `callbacks` maps a callback name to its options; the runner hands each one the
-probe images it needs and the run folder's `artifacts/<name>/` directory.
+An experiment's `callbacks` maps a callback name to its options (the callback's own arguments,
+plus the data choices below); the runner hands each one the probe images it needs and the run
+folder's `artifacts/<name>/` directory. Options are checked against the callback's signature
+before any folder is made.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from convwatch.errors import ConvwatchError
 
-# name -> factory(options, arrays, dataset, out_dir) -> keras.callbacks.Callback
-FACTORIES: dict[str, Callable[..., Any]] = {}
+
+def _activation_capture(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.activation_capture import ActivationCapture
+
+    probe = arrays.x_test[: options.pop("probe_size", 8)]
+    return ActivationCapture(probe, out_dir=out_dir, **options)
+
+
+def _filter_evolution(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.filter_evolution import FilterEvolution
+
+    return FilterEvolution(out_dir=out_dir, probe=arrays.x_test[:1], **options)
+
+
+def _filter_maximization(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.filter_maximization import FilterMaximization
+
+    return FilterMaximization(out_dir=out_dir, **options)
+
+
+def _embedding_projector(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.embedding_projector import EmbeddingProjector
+
+    size = options.pop("size", 1000)
+    return EmbeddingProjector(
+        arrays.x_test[:size],
+        arrays.labels_test[:size],
+        out_dir=out_dir,
+        class_names=dataset.class_names or None,
+        **options,
+    )
+
+
+# name -> (factory(options, arrays, dataset, out_dir), callback class path, extra options)
+FACTORIES: dict[str, tuple[Callable[..., Any], str, tuple[str, ...]]] = {
+    "ActivationCapture": (_activation_capture, "activation_capture", ("probe_size",)),
+    "FilterEvolution": (_filter_evolution, "filter_evolution", ()),
+    "FilterMaximization": (_filter_maximization, "filter_maximization", ()),
+    "EmbeddingProjector": (_embedding_projector, "embedding_projector", ("size",)),
+}
+_SUPPLIED = {"out_dir", "probe", "data", "labels", "class_names", "self"}
+
+
+def _valid_options(name: str) -> list[str]:
+    import importlib
+
+    _, module, extra = FACTORIES[name]
+    cls = getattr(importlib.import_module(f"convwatch.callbacks.{module}"), name)
+    params = inspect.signature(cls.__init__).parameters
+    return sorted((set(params) - _SUPPLIED) | set(extra))
 
 
 def check_callbacks(specs: Mapping[str, Mapping[str, Any]]) -> None:
-    """Raise ConvwatchError for a callback name that does not exist."""
-    unknown = sorted(set(specs) - set(FACTORIES))
-    if unknown:
-        raise ConvwatchError(
-            f"unknown callbacks {unknown}; available: {', '.join(sorted(FACTORIES)) or '(none)'}"
-        )
+    """Raise ConvwatchError for an unknown callback name or option."""
+    for name, options in specs.items():
+        if name not in FACTORIES:
+            raise ConvwatchError(
+                f"unknown callback {name!r}; available: {', '.join(sorted(FACTORIES))}"
+            )
+        valid = _valid_options(name)
+        unknown = sorted(set(options) - set(valid))
+        if unknown:
+            raise ConvwatchError(
+                f"callbacks.{name} has no option {unknown[0]!r}; valid: {', '.join(valid)}"
+            )
 
 
 def build_callbacks(
@@ -30,6 +88,6 @@ def build_callbacks(
     """The Keras callbacks `specs` declare, each writing under `folder.artifacts(name)`."""
     check_callbacks(specs)
     return [
-        FACTORIES[name](dict(options), arrays, dataset, folder.artifacts(name))
+        FACTORIES[name][0](dict(options), arrays, dataset, folder.artifacts(name))
         for name, options in specs.items()
     ]

@@ -43,9 +43,10 @@ def caption_frame(frame: Any, text: str, font_size: int | None = None) -> np.nda
         )
     h, w = frame.shape[:2]
     font = _font(font_size or max(11, w // 16))
-    left, top, right, bottom = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox(
-        (0, 0), text, font=font
-    )
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left, _, right, _ = probe.textbbox((0, 0), text, font=font)
+    # the band's height comes from a reference string, so every caption of a GIF is the same size
+    _, top, _, bottom = probe.textbbox((0, 0), "Agjy|0_", font=font)
     margin = max(2, (bottom - top) // 3)
     band = bottom - top + 2 * margin
     white = 255 if frame.ndim == 2 else (255, 255, 255)

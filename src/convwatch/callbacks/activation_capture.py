@@ -1,0 +1,79 @@
+"""ActivationCapture: the feature maps of a fixed probe batch, saved as training goes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from convwatch import results
+from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.naming import file_stem
+
+
+class ActivationCapture(Capture):
+    """Saves the outputs of chosen layers for a fixed probe batch on a schedule.
+
+    Each capture writes `activations_<tag>.npz` (one array per layer, keyed by its file-safe
+    name, for the whole probe batch; load with `allow_pickle=False`) and, for every layer with
+    spatial output, `<layer>_<tag>.png`: a mural of the feature maps of probe image
+    `image_index`. Tags are `epoch000` (untrained), `epoch001`, ... or `step000100`, ...
+
+    Args:
+        probe: a batch of model inputs, `(N, H, W, C)`, kept fixed over training.
+        layers: layer names (nested layers as `outer/inner`). Defaults to every Conv2D,
+            pooling and Dense layer.
+        every_n_epochs: capture every this many epochs; 0 or None disables. Defaults to 1.
+        every_n_steps: capture every this many batches; 0 or None disables. Defaults to None.
+        out_dir: folder to write to; created when first needed.
+        image_index: which probe image the murals show. Defaults to 0.
+
+    Example:
+        >>> cb = ActivationCapture(x_test[:8], out_dir="run/activations")  # doctest: +SKIP
+        >>> model.fit(x, y, epochs=3, callbacks=[cb])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        probe: Any,
+        layers: Sequence[str] | None = None,
+        every_n_epochs: int | None = 1,
+        every_n_steps: int | None = None,
+        out_dir: str | os.PathLike[str] = "activations",
+        image_index: int = 0,
+    ):
+        super().__init__(out_dir, every_n_epochs, every_n_steps)
+        self.probe = np.asarray(probe)
+        if self.probe.ndim < 2 or len(self.probe) == 0:
+            raise ValueError(f"probe must be a non-empty batch. Received shape {self.probe.shape}")
+        if not 0 <= image_index < len(self.probe):
+            raise ValueError(
+                f"image_index must be in [0, {len(self.probe)}). Received: {image_index}"
+            )
+        self.layers = list(layers) if layers is not None else None
+        self.image_index = image_index
+        self.captured: list[str] = []
+
+    needs_built_model = False  # calling the model on the probe builds it
+
+    def reset(self) -> None:
+        self.captured = []
+
+    def capture(self, tag: str, epoch: int, step: int) -> None:
+        from convwatch.plots import caption_frame, feature_map_mural, to_uint8_frame
+        from convwatch.techniques import layer_outputs
+
+        outputs = layer_outputs(self.model, self.probe, self.layers)
+        results.write_npz(
+            self.path(f"activations_{tag}.npz"),
+            {file_stem(name): value for name, value in outputs.items()},
+        )
+        for name, value in outputs.items():
+            if value.ndim != 4:
+                continue
+            grid = feature_map_mural(value[self.image_index])
+            frame = caption_frame(to_uint8_frame(grid, cmap="viridis"), f"{name}  {tag}")
+            results.write_png(self.path(f"{file_stem(name)}_{tag}.png"), frame)
+        self.captured.append(tag)

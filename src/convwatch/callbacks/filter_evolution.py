@@ -1,0 +1,113 @@
+"""FilterEvolution: snapshots of conv kernels over training, played back as GIFs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from convwatch import results
+from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.naming import file_stem
+
+
+class FilterEvolution(Capture):
+    """Watches conv filters (and, given a probe image, their feature maps) evolve.
+
+    Kernels are small, so every snapshot is kept in memory (at most `max_frames`; past that,
+    every other one is dropped) and at train end each layer gets:
+    `<layer>_kernels.npz` (`kernels` `(T, kh, kw, in, out)` and `tags`), `<layer>_filters.gif`
+    and `<layer>_filters.png` (the last state). The filter mural uses one colour scale for the
+    whole run (gray is 0), so weights growing or shrinking show. With a `probe` image there is
+    also `<layer>_feature_maps.gif`: its feature maps at each snapshot.
+
+    Args:
+        layers: Conv2D layer names. Defaults to the first Conv2D layer.
+        every_n_steps: snapshot every this many batches; 0 or None disables.
+        every_n_epochs: snapshot every this many epochs; 0 or None disables. Defaults to 1.
+        out_dir: folder to write to; created when first needed.
+        probe: optional input batch; its first image's feature maps are animated too.
+        max_frames: most snapshots kept per layer. Defaults to 200.
+        frame_ms: GIF frame duration in milliseconds. Defaults to 300.
+
+    Example:
+        >>> cb = FilterEvolution(out_dir="run/filters")  # doctest: +SKIP
+        >>> model.fit(x, y, epochs=5, callbacks=[cb])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[str] | None = None,
+        every_n_steps: int | None = None,
+        every_n_epochs: int | None = 1,
+        out_dir: str | os.PathLike[str] = "filter_evolution",
+        probe: Any = None,
+        max_frames: int = 200,
+        frame_ms: int = 300,
+    ):
+        super().__init__(out_dir, every_n_epochs, every_n_steps)
+        if max_frames < 2:
+            raise ValueError(f"max_frames must be at least 2. Received: {max_frames}")
+        self.layers = list(layers) if layers is not None else None
+        self.probe = None if probe is None else np.asarray(probe)[:1]
+        self.needs_built_model = self.probe is None  # a probe builds the model when called
+        self.max_frames = max_frames
+        self.frame_ms = frame_ms
+        self._tags: list[str] = []
+        self._kernels: dict[str, list[np.ndarray]] = {}
+        self._maps: dict[str, list[np.ndarray]] = {}
+
+    def reset(self) -> None:
+        self._tags, self._kernels, self._maps = [], {}, {}
+
+    def _layer_names(self) -> list[str]:
+        from convwatch.techniques import first_conv_layer
+
+        return self.layers if self.layers is not None else [first_conv_layer(self.model)]
+
+    def capture(self, tag: str, epoch: int, step: int) -> None:
+        import keras
+
+        from convwatch.techniques import layer_outputs
+        from convwatch.techniques.layers import get_layer
+
+        names = self._layer_names()
+        maps = layer_outputs(self.model, self.probe, names) if self.probe is not None else {}
+        self._tags.append(tag)
+        for name in names:
+            layer = get_layer(self.model, name)
+            if not hasattr(layer, "kernel") or len(layer.kernel.shape) != 4:
+                raise ValueError(f"FilterEvolution needs Conv2D layers; {name!r} is not one")
+            kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel))
+            self._kernels.setdefault(name, []).append(kernel)
+            if name in maps:
+                self._maps.setdefault(name, []).append(maps[name][0])
+        if len(self._tags) > self.max_frames:  # thin out, keeping the first and the newest
+            keep = list(range(0, len(self._tags) - 1, 2)) + [len(self._tags) - 1]
+            self._tags = [self._tags[i] for i in keep]
+            for store in (self._kernels, self._maps):
+                for name in store:
+                    store[name] = [store[name][i] for i in keep]
+
+    def finish(self) -> None:
+        from convwatch.plots import animation_frames, feature_map_mural, filter_mural
+
+        for name, kernels in self._kernels.items():
+            stem = file_stem(name)
+            stack = np.stack(kernels)
+            results.write_npz(
+                self.path(f"{stem}_kernels.npz"), {"kernels": stack, "tags": np.array(self._tags)}
+            )
+            scale = float(np.abs(stack).max()) or 1.0
+            grids = [filter_mural(k / (2 * scale) + 0.5, normalize="none") for k in stack]
+            frames = animation_frames(grids, [f"{name}  {t}" for t in self._tags], cmap="gray")
+            results.write_gif(self.path(f"{stem}_filters.gif"), frames, self.frame_ms)
+            results.write_png(self.path(f"{stem}_filters.png"), frames[-1])
+            if self._maps.get(name):
+                grids = [feature_map_mural(m) for m in self._maps[name]]
+                frames = animation_frames(
+                    grids, [f"{name} maps  {t}" for t in self._tags], cmap="viridis"
+                )
+                results.write_gif(self.path(f"{stem}_feature_maps.gif"), frames, self.frame_ms)

@@ -1,0 +1,56 @@
+"""ActivationCapture writes the probe's feature maps per capture, for every kind of model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convwatch.callbacks import ActivationCapture
+from convwatch.results import read_npz
+from convwatch.techniques import layer_outputs
+
+
+def test_captures_untrained_and_each_epoch(any_model, data, tmp_path):
+    kind, model = any_model
+    x, y = data
+    callback = ActivationCapture(x[:4], out_dir=tmp_path / "act")
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[callback])
+    assert callback.captured == ["epoch000", "epoch001", "epoch002"]
+    last = read_npz(tmp_path / "act" / "activations_epoch002.npz")
+    expected = layer_outputs(model, x[:4])
+    assert sorted(last) == sorted(k.replace("/", "__") for k in expected)
+    for name, value in expected.items():
+        # the last capture is exactly what the trained model computes for the probe
+        np.testing.assert_allclose(last[name.replace("/", "__")], value, rtol=1e-5, atol=1e-6)
+    conv = [k for k in last if k.endswith("conv")][0]
+    assert last[conv].shape == (4, 10, 10, 4)
+    first = read_npz(tmp_path / "act" / "activations_epoch000.npz")
+    assert not np.allclose(first[conv], last[conv])  # training changed the maps
+    mural = Image.open(tmp_path / "act" / f"{conv}_epoch002.png")
+    assert mural.size[0] >= 100 and mural.size[1] >= 100
+
+
+def test_step_schedule_and_named_layers(seq, data, tmp_path):
+    x, y = data
+    callback = ActivationCapture(
+        x[:2], layers=["pool"], every_n_epochs=0, every_n_steps=2, out_dir=tmp_path
+    )
+    seq.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[callback])  # 4 batches
+    assert callback.captured == ["epoch000", "step000002", "step000004"]
+    assert list(read_npz(tmp_path / "activations_step000004.npz")) == ["pool"]
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "pool_epoch000.png",
+        "pool_step000002.png",
+        "pool_step000004.png",
+    ]
+
+
+def test_bad_arguments_are_named():
+    probe = np.zeros((2, 12, 12, 1), np.float32)
+    with pytest.raises(ValueError, match="image_index"):
+        ActivationCapture(probe, image_index=5)
+    with pytest.raises(ValueError, match="every_n_epochs"):
+        ActivationCapture(probe, every_n_epochs=-1)
+    with pytest.raises(ValueError, match="probe"):
+        ActivationCapture(np.zeros((0, 12, 12, 1)))
