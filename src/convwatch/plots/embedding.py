@@ -153,22 +153,49 @@ def neighbour_strips_figure(
     queries = np.asarray(queries, dtype=int).reshape(-1)
     neighbours = np.asarray(neighbours, dtype=int).reshape(len(queries), -1)
     q, k = neighbours.shape
-    fig, axes = new_figure(max(q, 1), k + 1, panel_size=(panel, panel + 0.25), squeeze=False)
+    h, w = x.shape[1:3]
+    gap, head = max(2, w // 6), max(4, h // 3)  # white between panels; room for the titles
+    rgb = x.ndim == 4 and x.shape[-1] == 3
+    canvas = np.ones((q * (h + head), (k + 1) * w + k * gap + gap, *((3,) if rgb else ())))
+    # One image on one axes, not q * (k + 1) axes: the figure draws in a fraction of the time.
+    fig, ax = new_figure(1, 1, panel_size=(panel * (k + 1.3), (panel + 0.25) * max(q, 1)))
+    spots = []
     for row, (query, near) in enumerate(zip(queries, neighbours, strict=True)):
+        top = row * (h + head) + head
         for col, index in enumerate([query, *near]):
-            ax = axes[row, col]
-            ax.imshow(x[index], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            name = "" if labels is None else _label_name(labels[index], class_names)
-            if col == 0:
-                ax.set_title(f"query: {name}" if name else "query", fontsize=9, weight="bold")
-                for spine in ax.spines.values():
-                    spine.set_linewidth(2.5)
-            elif name:
-                same = labels[index] == labels[query]
-                ax.set_title(name, fontsize=9, color="black" if same else "red")
+            left = col * (w + gap) + (gap if col else 0)
+            tile = x[index][..., 0] if (x.ndim == 4 and not rgb) else x[index]
+            canvas[top : top + h, left : left + w] = tile
+            spots.append((row, col, index, query, left, top))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    for row, col, index, query, left, top in spots:
+        name = "" if labels is None else _label_name(labels[index], class_names)
+        if col == 0:
+            text, colour, weight = (f"query: {name}" if name else "query"), "black", "bold"
+            ax.add_patch(_frame(left, top, w, h))
+        elif name:
+            same = labels[index] == labels[query]
+            text, colour, weight = name, ("black" if same else "red"), "normal"
+        else:
+            continue
+        ax.text(
+            left + w / 2,
+            top - 1,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            color=colour,
+            weight=weight,
+        )
     if title:
-        fig.suptitle(title)
+        ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _frame(left: int, top: int, w: int, h: int):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor="black", linewidth=2.5)
