@@ -7,7 +7,7 @@ ARGS ?=
 RESULTS ?= results
 STAMP := $(VENV)/.installed
 
-.PHONY: setup experiment list test lint format clean
+.PHONY: setup experiment list test lint format bench clean
 
 setup: $(STAMP)
 
@@ -24,15 +24,19 @@ list: setup
 	$(PY) -m convwatch list
 
 lint: setup
-	$(VENV)/bin/ruff check src tests experiments
-	$(VENV)/bin/ruff format --check src tests experiments
+	$(VENV)/bin/ruff check src tests experiments bench
+	$(VENV)/bin/ruff format --check src tests experiments bench
 
 format: setup
-	$(VENV)/bin/ruff check --fix src tests experiments
-	$(VENV)/bin/ruff format src tests experiments
+	$(VENV)/bin/ruff check --fix src tests experiments bench
+	$(VENV)/bin/ruff format src tests experiments bench
 
 test: lint
 	CONVWATCH_OFFLINE=1 $(PY) -m pytest -q
+
+# Ratios measured side by side in one process (see bench/); never part of `make test`.
+bench: setup
+	TF_CPP_MIN_LOG_LEVEL=2 CONVWATCH_OFFLINE=1 $(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

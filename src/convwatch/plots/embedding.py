@@ -169,7 +169,7 @@ def neighbour_strips_figure(
             spots.append((row, col, index, query, left, top))
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    for row, col, index, query, left, top in spots:
+    for _row, col, index, query, left, top in spots:
         name = "" if labels is None else _label_name(labels[index], class_names)
         if col == 0:
             text, colour, weight = (f"query: {name}" if name else "query"), "black", "bold"

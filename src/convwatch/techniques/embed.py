@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 METHODS = ("tsne", "pca")
+SMALL = 1000  # below this many points scikit-learn's t-SNE runs single-threaded
+DENSE_LIMIT = 3000  # up to this many points the compiled exact t-SNE is the faster one
 
 
 def embed(features, method: str = "tsne", seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
@@ -12,9 +14,12 @@ def embed(features, method: str = "tsne", seed: int = 0, perplexity: float = 30.
 
     Args:
         features: array `(n, d)`; more dimensions are flattened to `(n, d1 * d2 * ...)`.
-        method: `"tsne"` (scikit-learn's `TSNE`, PCA-initialised) or `"pca"` (the first two
-            principal components, by SVD of the centred data). Defaults to `"tsne"`.
-        seed: random state of t-SNE. Defaults to 0.
+        method: `"tsne"` or `"pca"` (the first two principal components, by SVD of the
+            centred data). Defaults to `"tsne"`. t-SNE runs as one compiled graph with exact
+            gradients (`convwatch.techniques.tsne`) up to `DENSE_LIMIT` points, whose memory
+            grows as n^2; past that, scikit-learn's Barnes-Hut `TSNE`, PCA-initialised.
+        seed: random state of scikit-learn's t-SNE (the compiled one is deterministic).
+            Defaults to 0.
         perplexity: t-SNE perplexity, clamped to `(n - 1) / 3` so small sets work.
             Defaults to 30.0.
 
@@ -31,7 +36,12 @@ def embed(features, method: str = "tsne", seed: int = 0, perplexity: float = 30.
     x = x.reshape(x.shape[0], -1)
     if method == "pca":
         return _pca(x)
+    if x.shape[0] <= DENSE_LIMIT:
+        from convwatch.techniques.tsne import tsne
+
+        return tsne(x, perplexity=perplexity)
     from sklearn.manifold import TSNE  # heavy: imported only when asked for
+    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
     n, d = x.shape
     tsne = TSNE(
@@ -41,7 +51,9 @@ def embed(features, method: str = "tsne", seed: int = 0, perplexity: float = 30.
         learning_rate="auto",
         random_state=seed,
     )
-    return tsne.fit_transform(x).astype(np.float32)
+    # Small sets: OpenMP barriers cost more than the work, and stall when the CPU is shared.
+    with threadpool_limits(limits=1 if n < SMALL else None, user_api="openmp"):
+        return tsne.fit_transform(x).astype(np.float32)
 
 
 def _pca(x: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import keras
 
-from convwatch.techniques.input_grad import FastInputGradConv2D, qualifies
+from convwatch.techniques.fast_grad import fast_version
 from convwatch.techniques.layers import is_graph_model, resolve
 
 # model -> {tuple of layer paths: extractor}; entries go when the model is garbage-collected.
@@ -36,7 +36,7 @@ def ensure_built(model, sample=None) -> None:
 
 
 def feature_extractor(
-    model, names: Sequence[str], sample=None, fast_input_grad: bool = False
+    model, names: Sequence[str], sample=None, fast_grad: bool = False
 ) -> keras.Model:
     """A model mapping `model`'s inputs to the outputs of the layers `names` (a list, in order).
 
@@ -44,8 +44,9 @@ def feature_extractor(
         model: a Keras 3 Sequential or functional model, built or not.
         names: canonical layer names or paths (see `convwatch.techniques.layers`).
         sample: an input batch, used only to build a Sequential model never called before.
-        fast_input_grad: call first-layer Conv2Ds through `FastInputGradConv2D` (same values,
-            cheaper gradient with respect to the input; for gradient ascent on images).
+        fast_grad: call first-layer Conv2Ds and non-overlapping MaxPooling2Ds through the
+            wrappers of `fast_grad.py` (same values, faster gradient with respect to the
+            input; for gradient ascent on images).
 
     Returns:
         A cached `keras.Model` whose outputs are a list of the layer outputs, one per name.
@@ -53,9 +54,9 @@ def feature_extractor(
     paths = resolve(model, names)
     ensure_built(model, sample)
     per_model = _CACHE.setdefault(model, {})
-    key = (tuple(paths), fast_input_grad)
+    key = (tuple(paths), fast_grad)
     if key not in per_model:
-        per_model[key] = _Replay(set(paths), fast_input_grad).extractor(model, paths, sample)
+        per_model[key] = _Replay(set(paths), fast_grad).extractor(model, paths, sample)
     return per_model[key]
 
 
@@ -66,8 +67,8 @@ def _same(layer):
 class _Replay:
     """Calls layers on new symbolic inputs, recording the outputs of the wanted paths."""
 
-    def __init__(self, wanted: set[str], fast_input_grad: bool):
-        self.wanted, self.fast, self.recorded = wanted, fast_input_grad, {}
+    def __init__(self, wanted: set[str], fast_grad: bool):
+        self.wanted, self.fast, self.recorded = wanted, fast_grad, {}
 
     def extractor(self, model, paths: list[str], sample) -> keras.Model:
         if isinstance(model, keras.Sequential):
@@ -88,8 +89,8 @@ class _Replay:
                 y = self.run_sequential(layer, path + "/", args[0])
             else:
                 y = self.run_functional(layer, path + "/", args[0])
-        elif self.fast and qualifies(layer):
-            y = FastInputGradConv2D(layer)(*args)
+        elif self.fast and len(args) == 1 and (wrapper := fast_version(layer, args[0])):
+            y = wrapper(args[0])
         else:
             y = layer(*args, **kwargs)
         if path in self.wanted:
