@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -156,6 +157,7 @@ class EmbeddingProjector(Capture):
                 '  sprite {\n    image_path: "sprite.png"\n'
                 f"    single_image_dim: {w}\n    single_image_dim: {h}\n  }}\n"
             )
+        self._mark_as_tensorboard_run(folder, len(features))
         results.write_text(
             folder / "projector_config.pbtxt",
             "embeddings {\n"
@@ -165,3 +167,13 @@ class EmbeddingProjector(Capture):
             f"{sprite}"
             "}\n",
         )
+
+    @staticmethod
+    def _mark_as_tensorboard_run(folder: Path, points: int) -> None:
+        """TensorBoard's projector only looks in folders that hold an event file."""
+        import tensorflow as tf
+
+        if any(folder.glob("events.out.tfevents.*")):
+            return
+        with tf.summary.create_file_writer(str(folder)).as_default():
+            tf.summary.scalar("projector/points", points, step=0)
