@@ -5,9 +5,12 @@ PY := $(VENV)/bin/python
 NAME ?= mnist_larger_cnn
 ARGS ?=
 RESULTS ?= results
+RUNS ?= $(RESULTS)
+FORMAT ?= table
+OUT ?= $(RESULTS)/compare.html
 STAMP := $(VENV)/.installed
 
-.PHONY: setup experiment list test lint format bench clean
+.PHONY: setup experiment list compare report test lint format bench clean
 
 setup: $(STAMP)
 
@@ -22,6 +25,14 @@ experiment: setup
 
 list: setup
 	$(PY) -m convwatch list
+
+# make compare RUNS="results/a/* results/b/<run>" [SORT=test_accuracy] [FORMAT=md] [OUT=cmp.html]
+compare: setup
+	$(PY) -m convwatch compare $(RUNS) --format $(FORMAT) --out $(OUT) $(if $(SORT),--sort $(SORT))
+
+# Rebuild index.html of a run, a sweep or every run under RESULTS (RUN=results/<exp>/<run>).
+report: setup
+	$(PY) -m convwatch report $(or $(RUN),$(RESULTS))
 
 lint: setup
 	$(VENV)/bin/ruff check src tests experiments bench

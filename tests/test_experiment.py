@@ -82,7 +82,7 @@ def test_fixed_or_missing_keys_are_refused(experiment, key):
         ("compile.optimizer.learning_rate=fast", "takes a value of type float"),
         ("fit.shuffle=maybe", "takes a value of type bool"),
         ("model.units=many", "model.units takes a value of type int"),
-        ("fit.epochs=0", "fit.epochs must be a positive integer"),
+        ("fit.epochs=-1", "fit.epochs must be a positive integer"),
         ("data.normalize=zscore", "data.normalize must be one of unit, standard, none"),
         ("fit.validation=train", "fit.validation must be one of test, none"),
     ],

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from convwatch import list_experiments, load_experiment, run_experiment
+from convwatch.experiment import parse_override
 from convwatch.results import read_json
 
 NAMES = list_experiments()
+SWEEPS = {name: load_experiment(name).sweep for name in NAMES}
 
 
 def test_the_foundation_experiments_are_listed():
@@ -35,7 +37,15 @@ def test_larger_cnn_matches_the_document():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_experiment_runs_shrunk(name, tmp_path):
+    # A declared sweep (mnist_optimizers, fashion_gap) runs its first two points only.
+    shrunk = [f"{key}={','.join(values[:2])}" for key, values in map(parse_override, SWEEPS[name])]
     path = run_experiment(
-        name, ["fit.epochs=1", "data.limit=100", "data.test_limit=50"], results_dir=tmp_path
+        name,
+        ["fit.epochs=1", "data.limit=100", "data.test_limit=50", *shrunk],
+        results_dir=tmp_path,
     )
-    assert read_json(path / "run.json")["status"] == "completed"
+    if (path / "sweep.json").is_file():
+        runs = read_json(path / "sweep.json")["runs"]
+        assert len(runs) == 2 and all(r["status"] == "completed" for r in runs)
+    else:
+        assert read_json(path / "run.json")["status"] == "completed"

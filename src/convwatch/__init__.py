@@ -1,6 +1,7 @@
 """convwatch: declarative Keras 3 experiments, capture callbacks and run folders to compare."""
 
 from convwatch.catalog import list_experiments, load_experiment
+from convwatch.compare import compare_table, find_runs, format_table, load_run
 from convwatch.errors import ConvwatchError, DataError, RunFailed
 from convwatch.experiment import (
     Compile,
@@ -12,6 +13,7 @@ from convwatch.experiment import (
     apply_overrides,
     override_keys,
 )
+from convwatch.report import write_compare_report, write_results_index, write_run_report
 from convwatch.results import RunFolder
 from convwatch.runner import run_experiment
 
@@ -29,8 +31,15 @@ __all__ = [
     "RunFailed",
     "RunFolder",
     "apply_overrides",
+    "compare_table",
+    "find_runs",
+    "format_table",
     "list_experiments",
     "load_experiment",
+    "load_run",
     "override_keys",
     "run_experiment",
+    "write_compare_report",
+    "write_results_index",
+    "write_run_report",
 ]

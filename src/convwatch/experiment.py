@@ -60,9 +60,17 @@ class Data:
 class Optimizer:
     """A Keras optimizer by name (`keras.optimizers.get`), its learning rate and other options."""
 
-    name: str = "adam"
-    learning_rate: float = 1e-3
+    name: str = "adam"  # a Keras name, or one of OPTIMIZER_PRESETS
+    learning_rate: float | None = 1e-3  # None: the optimizer's own default (sgd 0.01, adam 1e-3)
     options: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"momentum": 0.9} for sgd
+
+
+# Names for optimizer settings that take more than a name, so one sweep value can stand for them:
+# `compile.optimizer.name=sgd,sgd_momentum,adam` compares plain SGD, SGD with momentum and Adam.
+OPTIMIZER_PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sgd_momentum": ("sgd", {"momentum": 0.9}),
+    "sgd_nesterov": ("sgd", {"momentum": 0.9, "nesterov": True}),
+}
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,8 @@ class Fit:
     shuffle: bool = True
 
     def __post_init__(self) -> None:
-        _check_positive("fit", "epochs", self.epochs)
+        if self.epochs != 0:  # 0 fits nothing: the callbacks see the untrained model
+            _check_positive("fit", "epochs", self.epochs)
         _check_positive("fit", "batch_size", self.batch_size)
         _check_positive("fit", "steps_per_epoch", self.steps_per_epoch, optional=True)
         _check_choice("fit", "validation", self.validation, VALIDATIONS)
@@ -96,6 +105,8 @@ class Reference:
     """A figure a source document reports, to print beside what this run got.
 
     `metric` names a key of metrics.json; with `percent=True` the value is a fraction shown as %.
+    `when` limits the figure to runs whose config has these dotted keys at these values (a
+    document reporting one figure per learning rate); empty means every run.
     """
 
     metric: str
@@ -103,6 +114,17 @@ class Reference:
     label: str
     source: str
     percent: bool = False
+    when: Mapping[str, Any] = field(default_factory=dict)
+
+    def applies_to(self, config: Mapping[str, Any]) -> bool:
+        """True if `config` (as `Experiment.config()` gives it) matches every key of `when`."""
+        for key, wanted in self.when.items():
+            value: Any = config
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            if value != wanted:
+                return False
+        return True
 
     def format(self, value: float | None) -> str:
         if value is None:
@@ -124,6 +146,9 @@ class Experiment:
     callbacks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     seed: int = 0
     references: tuple[Reference, ...] = ()
+    # Overrides applied unless the command line sets the same key; a comma list here makes the
+    # experiment a sweep by default (`sweep=("compile.optimizer.name=sgd,adam",)`).
+    sweep: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         params = model_parameters(self.build_model)
@@ -183,7 +208,7 @@ def _plain(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- overrides
 
-_FIXED = {"name", "description", "build_model", "references"}
+_FIXED = {"name", "description", "build_model", "references", "sweep"}
 _OPEN_MAPPINGS = {"options"}  # dicts that accept new keys (loader and optimizer options)
 
 
@@ -237,17 +262,25 @@ def _split_values(raw: str) -> list[str]:
 def apply_overrides(experiment: Experiment, overrides: Sequence[str]) -> list[Experiment]:
     """Return the experiments these overrides ask for: one, or one per point of a sweep.
 
-    Every value is parsed and checked before anything runs, so a typo fails fast.
+    Every value is parsed and checked before anything runs, so a typo fails fast. The
+    experiment's declared `sweep` comes first, less the keys `overrides` set themselves.
     """
-    parsed = [parse_override(o) for o in overrides]
+    parsed = [parse_override(o) for o in effective_overrides(experiment, overrides)]
     axes = [[(key, raw) for raw in raws] for key, raws in parsed]
     result = []
     for point in itertools.product(*axes) if axes else [()]:
         current = experiment
         for key, raw in point:
             current = set_value(current, key, raw)
-        result.append(current)
+        result.append(dataclasses.replace(current, sweep=()) if current.sweep else current)
     return result
+
+
+def effective_overrides(experiment: Experiment, overrides: Sequence[str]) -> list[str]:
+    """The overrides a run applies: the declared `sweep` entries whose key `overrides` leaves
+    alone, then `overrides`."""
+    given = {parse_override(o)[0] for o in overrides}
+    return [o for o in experiment.sweep if parse_override(o)[0] not in given] + list(overrides)
 
 
 def set_value(experiment: Experiment, key: str, raw: str) -> Experiment:

@@ -47,3 +47,161 @@ def baseline_cnn(
         ],
         name="baseline_cnn",
     )
+
+
+# --------------------------------------------------------------------------- SEEDS 000: shapes
+
+
+@keras.saving.register_keras_serializable(package="convwatch")
+class ChannelRecombine(layers.Layer):
+    """Fixed read-out of SEEDS 000: feature maps `(..., F)` averaged into `(..., channels)`.
+
+    Filter i feeds channel i mod `channels` (see `convwatch.techniques.recombine`); the layer has
+    no weights, so training changes only the convolutions before it.
+    """
+
+    def __init__(self, channels: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = channels
+
+    def call(self, maps):
+        from convwatch.techniques.recombine import recombine
+
+        return recombine(maps, self.channels)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.channels)
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels}
+
+
+def _conv_stack(depth, filters, kernel_size, init_limit, activation, prefix=""):
+    """`depth` same-padded, bias-free convolutions; `activation` between them, the last linear."""
+    return [
+        layers.Conv2D(
+            filters,
+            kernel_size,
+            padding="same",
+            use_bias=False,
+            activation=activation if i < depth else None,
+            kernel_initializer=keras.initializers.RandomUniform(-init_limit, init_limit),
+            name=f"{prefix}conv{i}",
+        )
+        for i in range(1, int(depth) + 1)
+    ]
+
+
+def shapes_reconstruction(
+    input_shape: tuple[int, ...] = (64, 64, 3),
+    filters: int = 12,
+    kernel_size: int = 6,
+    init_limit: float = 0.1,
+    depth: int = 1,
+    activation: str = "relu",
+) -> keras.Model:
+    """The 12-filter net of SEEDS 000: Conv2D(12, 6x6, same, no bias), then the fixed recombination.
+
+    Weights start uniform in `±init_limit` (the document's "between ~0.1 and -0.1"). `depth` > 1
+    stacks more such convolutions with `activation` between them (the last stays linear).
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=tuple(int(n) for n in input_shape)),
+            *_conv_stack(depth, filters, kernel_size, init_limit, activation),
+            ChannelRecombine(int(input_shape[-1]), name="recombine"),
+        ],
+        name="shapes_reconstruction",
+    )
+
+
+def shapes_capacity(
+    input_shape: tuple[int, ...] = (64, 64, 3),
+    depths: tuple[int, ...] = (1, 2, 3),
+    filters: int = 12,
+    kernel_size: int = 6,
+    init_limit: float = 0.1,
+    activation: str = "relu",
+) -> keras.Model:
+    """One reconstruction branch per depth, side by side on one input; outputs `depth1`, ...
+
+    The branches share nothing, and the training loss is their sum, so each branch learns exactly
+    as it would alone, and one run shows them all on the same steps.
+    """
+    inputs = keras.Input(shape=tuple(int(n) for n in input_shape))
+    outputs = []
+    for depth in (int(d) for d in depths):
+        x = inputs
+        for layer in _conv_stack(depth, filters, kernel_size, init_limit, activation, f"d{depth}_"):
+            x = layer(x)
+        outputs.append(ChannelRecombine(int(input_shape[-1]), name=f"depth{depth}")(x))
+    return keras.Model(inputs, outputs, name="shapes_capacity")
+
+
+# ------------------------------------------------------------------- SEEDS 003/001: classifiers
+
+
+def mlp(
+    input_shape: tuple[int, ...] = (28, 28, 1),
+    classes: int = 10,
+    units: int = 512,
+    dropout: float = 0.2,
+) -> keras.Model:
+    """Seed document 003's MLP: flatten (784) > two hidden ReLU layers > softmax class scores.
+
+    The sizes (512, 512, dropout 0.2) are those of the Keras `mnist_mlp.py` example the
+    document points to.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=tuple(int(n) for n in input_shape)),
+            layers.Flatten(name="flatten"),
+            layers.Dense(units, activation="relu", name="dense1"),
+            layers.Dropout(dropout, name="dropout1"),
+            layers.Dense(units, activation="relu", name="dense2"),
+            layers.Dropout(dropout, name="dropout2"),
+            layers.Dense(classes, activation="softmax", name="predictions"),
+        ],
+        name="mlp",
+    )
+
+
+HEADS = ("flatten", "gap")
+
+
+def fashion_cnn(
+    input_shape: tuple[int, ...] = (28, 28, 1),
+    classes: int = 10,
+    filters: int = 32,
+    dropout: float = 0.25,
+    head: str = "flatten",
+) -> keras.Model:
+    """Seed document 001's small Fashion-MNIST CNN, with dropout after the convolutions and
+    between the dense layers.
+
+    conv(filters, 3x3) > pool > conv(2*filters, 3x3) > pool > dropout > head > dense 128 >
+    dropout > softmax. `head="flatten"` hands the dense layer all 7x7 positions of every map;
+    `head="gap"` (GlobalAveragePooling2D) only each map's mean, far fewer weights.
+    """
+    if head not in HEADS:
+        raise ValueError(f"head must be one of {HEADS}. Received: head={head!r}")
+    pooled = (
+        layers.Flatten(name="flatten")
+        if head == "flatten"
+        else layers.GlobalAveragePooling2D(name="gap")
+    )
+    return keras.Sequential(
+        [
+            keras.Input(shape=tuple(int(n) for n in input_shape)),
+            layers.Conv2D(filters, 3, padding="same", activation="relu", name="conv1"),
+            layers.MaxPooling2D(2, name="pool1"),
+            layers.Conv2D(2 * filters, 3, padding="same", activation="relu", name="conv2"),
+            layers.MaxPooling2D(2, name="pool2"),
+            layers.Dropout(dropout, name="dropout1"),
+            pooled,
+            layers.Dense(128, activation="relu", name="dense1"),
+            layers.Dropout(dropout, name="dropout2"),
+            layers.Dense(classes, activation="softmax", name="predictions"),
+        ],
+        name=f"fashion_cnn_{head}",
+    )

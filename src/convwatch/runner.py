@@ -18,7 +18,14 @@ from typing import Any
 from convwatch import results
 from convwatch.catalog import experiments_dir, load_experiment
 from convwatch.errors import ConvwatchError, RunFailed
-from convwatch.experiment import Experiment, Optimizer, apply_overrides
+from convwatch.experiment import (
+    OPTIMIZER_PRESETS,
+    Experiment,
+    Optimizer,
+    apply_overrides,
+    effective_overrides,
+    parse_override,
+)
 from convwatch.results import RunFolder
 
 
@@ -49,11 +56,15 @@ def run_experiment(
         check(variant)
     command = command or _command_line()
     parent = Path(results_dir) / experiment.name
-    if len(variants) == 1:
-        folder = RunFolder.create(parent, variants[0].config_hash())
-        run_one(variants[0], folder, command)
-        return folder.path
-    return run_sweep(variants, parent, overrides, command)
+    try:
+        if len(variants) == 1:
+            folder = RunFolder.create(parent, variants[0].config_hash())
+            run_one(variants[0], folder, command)
+            return folder.path
+        return run_sweep(variants, parent, effective_overrides(experiment, overrides), command)
+    finally:
+        if Path(results_dir).is_dir():
+            write_report("write_results_index", results_dir)
 
 
 def run_sweep(
@@ -65,10 +76,12 @@ def run_sweep(
     digest = hashlib.sha1("".join(v.config_hash() for v in variants).encode()).hexdigest()[:7]
     sweep = RunFolder.create(parent, f"sweep-{digest}")
     runs: list[dict[str, Any]] = []
+    swept = [key for key, values in map(parse_override, overrides) if len(values) > 1]
     for number, variant in enumerate(variants, 1):
-        say(f"sweep run {number}/{len(variants)}")
+        label = sweep_label(variant, swept)
+        say(f"sweep run {number}/{len(variants)}: {label}")
         folder = RunFolder.create(sweep.path, variant.config_hash())
-        runs.append({"run": folder.path.name, "config_hash": variant.config_hash()})
+        runs.append({"run": folder.path.name, "config_hash": variant.config_hash(), "label": label})
         try:
             run_one(variant, folder, command)
             runs[-1]["status"] = "completed"
@@ -76,10 +89,115 @@ def run_sweep(
             runs[-1]["status"] = "failed"
         finally:
             sweep.write_json("sweep.json", {"overrides": list(overrides), "runs": runs})
+            write_report("write_sweep_report", sweep.path)
+    try:
+        for line in summarize_sweep(sweep, runs, title=f"{parent.name}: {', '.join(swept)}"):
+            say(line)
+    except Exception as error:  # the runs are done; a failed summary must not hide them
+        say(f"sweep summary not written: {type(error).__name__}: {error}")
+    _overlay_sweep(sweep.path)
+    write_report("write_sweep_report", sweep.path)
     failed = [r["run"] for r in runs if r["status"] != "completed"]
     if failed:
         raise RunFailed(sweep.path, f"{len(failed)} of {len(runs)} sweep runs failed: {failed}")
     return sweep.path
+
+
+def _overlay_sweep(path: Path) -> None:
+    """Document-vs-this-run table and overlaid pixel/loss charts (`convwatch.run_overlay`)."""
+    from convwatch.run_overlay import overlay_sweep
+
+    try:
+        for line in overlay_sweep(path):
+            say(f"reference {line}")
+    except Exception as error:  # the runs are done; a failed summary must not hide them
+        say(f"sweep overlay not written: {type(error).__name__}: {error}")
+
+
+def sweep_label(variant: Experiment, keys: Sequence[str]) -> str:
+    """What tells a sweep point apart: its values of the swept keys (`adam`, `filters=2, ...`)."""
+    values = []
+    for key in keys:
+        value: Any = variant.config()
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        values.append(value)
+    if len(keys) == 1:
+        return str(values[0])
+    return ", ".join(
+        f"{key.rsplit('.', 1)[-1]}={value}" for key, value in zip(keys, values, strict=True)
+    )
+
+
+def summarize_sweep(
+    sweep: RunFolder, runs: Sequence[dict[str, Any]], target: float = 0.95, title: str = ""
+) -> list[str]:
+    """The sweep's runs side by side, written into the sweep folder; returns one verdict per run.
+
+    `sweep_curves.png`: every run's loss/accuracy curves overlaid; `sweep_table.csv`: final
+    figures and the first epoch each run reached `target` accuracy (train and validation);
+    `sweep_verdicts.txt`: the verdict lines.
+    """
+    from convwatch.plots import sweep_curves_figure
+
+    histories, rows, verdicts = {}, [], []
+    for run in runs:
+        if run.get("status") != "completed":
+            verdicts.append(f"{run['label']}: {run.get('status')}")
+            continue
+        folder = sweep.path / run["run"]
+        table = results.read_csv(folder / results.HISTORY_CSV)
+        history = {k: [float(r[k]) for r in table if r.get(k)] for k in (table[0] if table else {})}
+        metrics = results.read_json(folder / results.METRICS_JSON)["metrics"]
+        histories[run["label"]] = history
+        row = {"label": run["label"], "run": run["run"], "epochs": metrics.get("epochs")}
+        for key in ("params", "initial_test_accuracy", "test_accuracy", "test_loss"):
+            row[key] = metrics.get(key)
+        for split, name in (("train", "accuracy"), ("val", "val_accuracy")):
+            reached = [i + 1 for i, v in enumerate(history.get(name, [])) if v >= target]
+            row[f"epochs_to_{target:.0%}_{split}"] = reached[0] if reached else None
+        rows.append(row)
+        verdicts.append(_verdict(row, history, target))
+    if rows:
+        results.write_csv(sweep.path / "sweep_table.csv", rows, list(rows[0]))
+        results.write_figure(
+            sweep.path / "sweep_curves.png",
+            sweep_curves_figure(histories, title=title or f"{len(histories)} runs of the sweep"),
+        )
+    results.write_text(sweep.path / "sweep_verdicts.txt", "\n".join(verdicts) + "\n")
+    return verdicts
+
+
+def _verdict(row: dict[str, Any], history: dict[str, list[float]], target: float) -> str:
+    if row["test_accuracy"] is None:
+        return f"{row['label']}: test loss {row['test_loss']:.4g} after {row['epochs']} epochs"
+    parts = [
+        f"{row['label']}: test accuracy {row['test_accuracy']:.2%} after {row['epochs']} epochs"
+    ]
+    for split, name in (("val", "val_accuracy"), ("train", "accuracy")):
+        values = history.get(name)
+        if not values:
+            continue
+        epoch = row[f"epochs_to_{target:.0%}_{split}"]
+        what = "validation" if split == "val" else "train"
+        if epoch:
+            parts.append(f"{target:.0%} {what} accuracy at epoch {epoch}")
+        else:
+            best = max(range(len(values)), key=values.__getitem__)
+            best_text = f"best {values[best]:.2%}, epoch {best + 1}"
+            parts.append(f"{target:.0%} {what} accuracy not reached ({best_text})")
+    return "; ".join(parts)
+
+
+def write_report(writer: str, path: str | os.PathLike[str]) -> None:
+    """Write a report page (`convwatch.report.<writer>(path)`); a failure here is said and
+    never replaces the run's own outcome."""
+    try:
+        from convwatch import report
+
+        getattr(report, writer)(path)
+    except Exception as error:
+        say(f"report page not written ({writer}): {type(error).__name__}: {error}")
 
 
 def check(experiment: Experiment) -> None:
@@ -99,13 +217,16 @@ def make_optimizer(spec: Optimizer) -> Any:
     """The Keras optimizer `spec` names, or a ConvwatchError saying what was wrong."""
     import keras
 
-    config = {"learning_rate": spec.learning_rate, **spec.options}
+    name, preset = OPTIMIZER_PRESETS.get(spec.name, (spec.name, {}))
+    rate = {} if spec.learning_rate is None else {"learning_rate": spec.learning_rate}
+    config = {**rate, **preset, **spec.options}
     try:
-        return keras.optimizers.get({"class_name": spec.name, "config": config})
+        return keras.optimizers.get({"class_name": name, "config": config})
     except (ValueError, TypeError) as error:
         raise ConvwatchError(
             f"compile.optimizer {spec.name!r} with options {config} is not a Keras optimizer "
-            f"(e.g. sgd, adam, rmsprop, adagrad, adadelta, nadam, adamw): {error}"
+            f"(e.g. sgd, adam, rmsprop, adagrad, adadelta, nadam, adamw) or a preset "
+            f"({', '.join(OPTIMIZER_PRESETS)}): {error}"
         ) from None
 
 
@@ -149,6 +270,7 @@ def run_one(experiment: Experiment, folder: RunFolder, command: str) -> None:
     finally:
         record.update(ended=_now(), duration_s=round(time.monotonic() - start, 2))
         folder.write_json(results.RUN_JSON, record)
+        write_report("write_run_report", folder.path)
     say(f"completed in {record['duration_s']:.1f} s: {folder.path}")
 
 
@@ -185,7 +307,11 @@ def _train(experiment: Experiment, folder: RunFolder, record: dict[str, Any]) ->
     )
     if not model.built:
         model(arrays.x_train[:1])
+    arrays = _targets_per_output(model, arrays)
     folder.write_text(results.SUMMARY_TXT, _summary(model))
+    # Epoch 0: the untrained model on the test set, so every run shows its starting point.
+    initial = model.evaluate(arrays.x_test, arrays.y_test, verbose=0, return_dict=True)
+    say("before training: " + ", ".join(f"test {k} {float(v):.4g}" for k, v in initial.items()))
 
     recorder = HistoryRecorder(folder.path, on_epoch=lambda n: _progress(folder, record, n))
     callbacks = [
@@ -197,6 +323,7 @@ def _train(experiment: Experiment, folder: RunFolder, record: dict[str, Any]) ->
     validation = (arrays.x_test, arrays.y_test) if fit.validation == "test" else None
     model.fit(
         *_training_data(arrays, fit.batch_size, fit.steps_per_epoch, experiment.seed),
+        batch_size=None if fit.steps_per_epoch else fit.batch_size,  # a stream is batched
         epochs=fit.epochs,
         steps_per_epoch=fit.steps_per_epoch,
         validation_data=validation,
@@ -206,21 +333,51 @@ def _train(experiment: Experiment, folder: RunFolder, record: dict[str, Any]) ->
     )
     evaluation = model.evaluate(arrays.x_test, arrays.y_test, verbose=0, return_dict=True)
     metrics = final_metrics(evaluation, recorder.rows)
+    metrics.update({f"initial_test_{k}": float(v) for k, v in initial.items()})
+    metrics["params"] = model.count_params()
+    for callback in callbacks:  # figures a capture measured (PixelTracker), for the references
+        metrics.update(getattr(callback, "final_metrics", dict)())
     comparison = compare_references(experiment, metrics)
     for line in comparison:
         say(
             f"reference {line['label']} {line['reference_text']} ({line['source']}), "
             f"this run {line['this_run_text']}"
         )
+    # Callbacks with a `run_summary()` (ClassificationReport) add their findings under their name.
+    reports = {type(c).__name__: c.run_summary() for c in callbacks if hasattr(c, "run_summary")}
     folder.write_json(
         results.METRICS_JSON,
-        {"metrics": metrics, "references": comparison, "data_source": dataset.source},
+        {"metrics": metrics, "references": comparison, "data_source": dataset.source, **reports},
     )
     results.write_figure(
         folder.artifacts("curves") / "curves.png",
         plot_history(recorder.history(), title=f"{experiment.name}: training curves"),
     )
     folder.save_model(model)
+    write_mural_images(folder)
+
+
+def write_mural_images(folder: RunFolder) -> None:
+    """The captures' GIFs (filter murals over training) as TensorBoard image series in
+    `tensorboard/murals`, one step per frame; a failure here is said, never fails the run."""
+    gifs = sorted((folder.path / results.ARTIFACTS_DIR).glob("*/*.gif"))
+    if not gifs:
+        return
+    try:
+        import numpy as np
+        import tensorflow as tf
+        from PIL import Image, ImageSequence
+
+        writer = tf.summary.create_file_writer(str(folder.tensorboard_dir / "murals"))
+        with writer.as_default():
+            for gif in gifs:
+                with Image.open(gif) as image:
+                    for step, frame in enumerate(ImageSequence.Iterator(image)):
+                        pixels = np.asarray(frame.convert("RGB"))[None]
+                        tf.summary.image(f"{gif.parent.name}/{gif.stem}", pixels, step=step)
+        writer.close()
+    except Exception as error:
+        say(f"murals not written to TensorBoard: {type(error).__name__}: {error}")
 
 
 def _training_data(arrays: Any, batch_size: int, steps: int | None, seed: int) -> tuple[Any, ...]:
@@ -232,6 +389,18 @@ def _training_data(arrays: Any, batch_size: int, steps: int | None, seed: int) -
     stream = tf.data.Dataset.from_tensor_slices((arrays.x_train, arrays.y_train))
     stream = stream.shuffle(len(arrays.x_train), seed=seed).repeat().batch(batch_size)
     return (stream,)
+
+
+def _targets_per_output(model: Any, arrays: Any) -> Any:
+    """A model with several outputs (side-by-side branches) learns the same target on each."""
+    count = len(getattr(model, "outputs", None) or ())
+    if count < 2:
+        return arrays
+    import dataclasses
+
+    return dataclasses.replace(
+        arrays, y_train=(arrays.y_train,) * count, y_test=(arrays.y_test,) * count
+    )
 
 
 def final_metrics(evaluation: dict[str, float], rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -249,7 +418,10 @@ def final_metrics(evaluation: dict[str, float], rows: Sequence[dict[str, Any]]) 
 def compare_references(experiment: Experiment, metrics: dict[str, Any]) -> list[dict[str, Any]]:
     """For each reference figure: what the document says and what this run got."""
     lines = []
+    config = experiment.config()
     for ref in experiment.references:
+        if not ref.applies_to(config):  # a figure for another setting (`Reference.when`)
+            continue
         got = metrics.get(ref.metric)
         lines.append(
             {

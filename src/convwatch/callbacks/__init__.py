@@ -2,16 +2,24 @@
 
 from convwatch.callbacks.activation_capture import ActivationCapture
 from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.classification_report import ClassificationReport
 from convwatch.callbacks.embedding_projector import EmbeddingProjector
 from convwatch.callbacks.filter_evolution import FilterEvolution
 from convwatch.callbacks.filter_maximization import FilterMaximization
 from convwatch.callbacks.history_recorder import HistoryRecorder
+from convwatch.callbacks.output_evolution import OutputEvolution
+from convwatch.callbacks.pixel_tracker import PixelTracker
+from convwatch.callbacks.weight_range import WeightRange
 
 __all__ = [
     "ActivationCapture",
     "Capture",
+    "ClassificationReport",
     "EmbeddingProjector",
     "FilterEvolution",
     "FilterMaximization",
     "HistoryRecorder",
+    "OutputEvolution",
+    "PixelTracker",
+    "WeightRange",
 ]

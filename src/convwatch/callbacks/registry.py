@@ -48,12 +48,66 @@ def _embedding_projector(options: dict[str, Any], arrays: Any, dataset: Any, out
     )
 
 
+def _classification_report(
+    options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path
+) -> Any:
+    from convwatch.callbacks.classification_report import ClassificationReport
+
+    size = options.pop("size", None)  # None: the whole test set
+    return ClassificationReport(
+        arrays.x_test[:size],
+        arrays.labels_test[:size],
+        class_names=dataset.class_names or None,
+        out_dir=out_dir,
+        **options,
+    )
+
+
+def _target_image(arrays: Any) -> Any:
+    """The first test target when targets are images (a reconstruction), else None."""
+    targets = arrays.y_test[0] if isinstance(arrays.y_test, tuple | list) else arrays.y_test
+    return targets[0] if getattr(targets, "ndim", 0) == 4 else None
+
+
+def _pixel_tracker(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.pixel_tracker import PixelTracker
+
+    pixels = dict(options.pop("pixels", {}))
+    for circle in options.pop("circles", ()):  # shapes data: the centre of each named circle
+        if dataset.name != "shapes":
+            raise ConvwatchError(
+                f"callbacks.PixelTracker.circles needs shapes data, not {dataset.name}"
+            )
+        from convwatch.data.shapes import shape_centres
+
+        pixels[f"{circle}_centre"] = shape_centres(dataset.x_train.shape[1])[circle]
+    options.setdefault("target", _target_image(arrays))
+    return PixelTracker(arrays.x_test[:1], pixels, out_dir=out_dir, **options)
+
+
+def _output_evolution(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.output_evolution import OutputEvolution
+
+    options.setdefault("target", _target_image(arrays))
+    return OutputEvolution(arrays.x_test[:1], out_dir=out_dir, **options)
+
+
+def _weight_range(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.weight_range import WeightRange
+
+    return WeightRange(out_dir=out_dir, **options)
+
+
 # name -> (factory(options, arrays, dataset, out_dir), callback class path, extra options)
 FACTORIES: dict[str, tuple[Callable[..., Any], str, tuple[str, ...]]] = {
     "ActivationCapture": (_activation_capture, "activation_capture", ("probe_size",)),
     "FilterEvolution": (_filter_evolution, "filter_evolution", ()),
     "FilterMaximization": (_filter_maximization, "filter_maximization", ()),
     "EmbeddingProjector": (_embedding_projector, "embedding_projector", ("size",)),
+    "ClassificationReport": (_classification_report, "classification_report", ("size",)),
+    "PixelTracker": (_pixel_tracker, "pixel_tracker", ("circles",)),
+    "OutputEvolution": (_output_evolution, "output_evolution", ()),
+    "WeightRange": (_weight_range, "weight_range", ()),
 }
 _SUPPLIED = {"out_dir", "probe", "data", "labels", "class_names", "self"}
 

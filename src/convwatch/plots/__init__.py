@@ -1,5 +1,13 @@
 """Figure builders: arrays in, matplotlib figures out; nothing here knows Keras."""
 
+from convwatch.plots.classification import (
+    class_scores_figure,
+    confusion_matrix_figure,
+    errors_by_class_figure,
+    per_class_accuracy_figure,
+    prediction_grid_figure,
+    sweep_curves_figure,
+)
 from convwatch.plots.curves import plot_history
 from convwatch.plots.embedding import neighbour_strips_figure, scatter_figure, thumbnail_map
 from convwatch.plots.figure import new_figure
@@ -25,4 +33,10 @@ __all__ = [
     "thumbnail_map",
     "tile",
     "to_uint8_frame",
+    "class_scores_figure",
+    "confusion_matrix_figure",
+    "errors_by_class_figure",
+    "per_class_accuracy_figure",
+    "prediction_grid_figure",
+    "sweep_curves_figure",
 ]

@@ -1,0 +1,463 @@
+"""Compare run folders: find them, read them in whatever state they are, diff configs, tabulate.
+
+A run folder may be complete, failed, interrupted, still running, or written by an older
+convwatch: `load_run` reads what is there and says in words what is missing, never raising on a
+missing or unreadable file. `compare_table` keeps only the config keys that differ between the
+runs, next to their final metrics, and `format_table` prints it as text, Markdown, CSV or JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convwatch import results
+from convwatch.errors import ConvwatchError
+
+# Config keys shown elsewhere (the experiment column, the report), not as differences.
+NOT_SETTINGS = ("name", "description", "references")
+# What a complete run folder holds, and what it means when one is missing.
+EXPECTED = {
+    results.RUN_JSON: "no status, times or environment (an older or interrupted run?)",
+    results.CONFIG_JSON: "the settings of this run are unknown",
+    results.HISTORY_CSV: "no curves (the run stopped before its first epoch ended?)",
+    results.METRICS_JSON: "no final test metrics (the run did not reach its evaluation)",
+    results.SUMMARY_TXT: "no model summary",
+    results.MODEL_FILE: "no trained model was saved",
+}
+IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".svg", ".webp")
+TAG = re.compile(r"^(?P<series>.*?)_?(?P<tag>epoch\d+|step\d+)$")
+_MISSING = object()
+
+
+@dataclass
+class Artifact:
+    """A file under `artifacts/`: its callback folder, and the series and tag in its name."""
+
+    path: Path
+    rel: str  # posix path relative to the run folder
+    group: str  # the callback (first folder under artifacts/)
+    name: str  # path relative to the group folder
+    series: str  # name without suffix and tag: `conv1` for `conv1_epoch002.png`
+    tag: str | None  # `epoch002`, `step000100` or None
+    size: int
+
+    @property
+    def is_image(self) -> bool:
+        return self.path.suffix.lower() in IMAGE_SUFFIXES
+
+
+@dataclass
+class Run:
+    """What one run folder holds; `problems` says in words what is missing or unreadable."""
+
+    path: Path
+    record: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    references: list[dict[str, Any]] = field(default_factory=list)
+    summaries: dict[str, Any] = field(default_factory=dict)  # other metrics.json sections
+    history: list[dict[str, float]] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def experiment(self) -> str:
+        name = self.record.get("name") or self.config.get("name")
+        if name:
+            return str(name)
+        parent = self.path.parent
+        return parent.parent.name if (parent / "sweep.json").is_file() else parent.name
+
+    @property
+    def status(self) -> str:
+        return str(self.record.get("status") or "unknown")
+
+    @property
+    def started(self) -> str:
+        return str(self.record.get("started") or self.path.name)
+
+    @property
+    def duration_s(self) -> float | None:
+        value = self.record.get("duration_s")
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
+    def sweep(self) -> Path | None:
+        return self.path.parent if (self.path.parent / "sweep.json").is_file() else None
+
+    def settings(self) -> dict[str, Any]:
+        """The config flattened to dotted keys, less what is not a setting."""
+        return {
+            k: v for k, v in flatten(self.config).items() if k.split(".")[0] not in NOT_SETTINGS
+        }
+
+
+def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
+    """`{"fit": {"epochs": 2}}` -> `{"fit.epochs": 2}`; lists and scalars are leaves."""
+    if not isinstance(config, dict):
+        return {prefix: config} if prefix else {}
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+# ---------------------------------------------------------------------------- reading
+def is_run(path: Path) -> bool:
+    return path.is_dir() and any(
+        (path / n).is_file() for n in (results.RUN_JSON, results.CONFIG_JSON, results.HISTORY_CSV)
+    )
+
+
+def _read(run: Run, name: str, reader: Any) -> Any:
+    path = run.path / name
+    if not path.is_file():
+        run.problems.append(f"{name} is missing: {EXPECTED.get(name, 'not written')}")
+        return None
+    try:
+        return reader(path)
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as error:
+        run.problems.append(f"{name} could not be read ({type(error).__name__}: {error})")
+        return None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
+    """Read a run folder, whatever it holds; what is missing goes into `run.problems`.
+    `artifacts=False` skips listing `artifacts/` (for a list of many runs)."""
+    run = Run(Path(path))
+    record = _read(run, results.RUN_JSON, results.read_json)
+    run.record = record if isinstance(record, dict) else {}
+    config = _read(run, results.CONFIG_JSON, results.read_json)
+    run.config = config if isinstance(config, dict) else {}
+    rows = _read(run, results.HISTORY_CSV, results.read_csv) or []
+    for row in rows:
+        numbers = {k: _number(v) for k, v in row.items() if k}
+        run.history.append({k: v for k, v in numbers.items() if v is not None})
+    metrics = _read(run, results.METRICS_JSON, results.read_json)
+    if isinstance(metrics, dict):
+        run.metrics = dict(metrics.get("metrics") or {})
+        run.references = list(metrics.get("references") or [])
+        run.summaries = {
+            k: v for k, v in metrics.items() if k not in ("metrics", "references", "data_source")
+        }
+    elif run.history:  # a run that never got to evaluate: its last epoch is what there is
+        last = run.history[-1]
+        run.metrics = {f"final_{k}": v for k, v in last.items() if k not in ("epoch", "step")}
+        run.metrics["epochs"] = int(last.get("epoch", len(run.history)))
+    for name in (results.SUMMARY_TXT, results.MODEL_FILE):
+        if not (run.path / name).is_file():
+            run.problems.append(f"{name} is missing: {EXPECTED[name]}")
+    if run.status == "running":
+        run.problems.append(
+            "run.json still says running: the run is in progress, or it was killed before it "
+            "could record how it ended"
+        )
+    run.artifacts = list_artifacts(run.path) if artifacts else []
+    return run
+
+
+def list_artifacts(run_path: Path) -> list[Artifact]:
+    """Every file under `artifacts/`, sorted; links, hidden and temporary files are left out,
+    and nothing outside the run folder is ever listed."""
+    root = run_path / results.ARTIFACTS_DIR
+    if not root.is_dir() or root.is_symlink():
+        return []
+    top = run_path.resolve()
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and not (Path(folder) / d).is_symlink()
+        )
+        for name in sorted(files):
+            path = Path(folder) / name
+            if name.startswith(".") or path.is_symlink() or not path.is_file():
+                continue
+            if not path.resolve().is_relative_to(top):
+                continue
+            parts = path.relative_to(root).parts
+            group, inner = (parts[0], "/".join(parts[1:])) if len(parts) > 1 else ("", parts[0])
+            match = TAG.match(Path(name).stem)
+            series = match["series"] if match else Path(name).stem
+            prefix = "/".join(parts[1:-1])
+            found.append(
+                Artifact(
+                    path=path,
+                    rel=path.relative_to(run_path).as_posix(),
+                    group=group,
+                    name=inner,
+                    series=f"{prefix}/{series}" if prefix else series,
+                    tag=match["tag"] if match else None,
+                    size=path.stat().st_size,
+                )
+            )
+    return found
+
+
+def find_runs(patterns: Iterable[str], warn: Any = None) -> list[Path]:
+    """Run folders named by paths or globs; a folder that is not a run (a sweep, an
+    experiment, a results root) stands for the runs inside it. Files are skipped."""
+    found: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        matches = [m for m in matches if os.path.exists(m)]
+        if not matches:
+            raise ConvwatchError(f"no such run folder: {pattern}")
+        for match in matches:
+            path = Path(match)
+            if not path.is_dir():
+                if warn:
+                    warn(f"skipped {path}: not a folder")
+                continue
+            runs = [path] if is_run(path) else runs_below(path)
+            if not runs and len(matches) == 1:
+                raise ConvwatchError(f"no run folders in {path}")
+            found += runs
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    if not unique:
+        raise ConvwatchError(f"no run folders in {' '.join(patterns)}")
+    return unique
+
+
+def runs_below(folder: Path, depth: int = 4) -> list[Path]:
+    """Run folders below `folder` (not itself), in name order; links are not followed."""
+    if depth == 0:
+        return []
+    runs: list[Path] = []
+    try:
+        children = sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return []
+    for child in children:
+        if child.name.startswith(".") or child.name in (
+            results.ARTIFACTS_DIR,
+            results.TENSORBOARD_DIR,
+        ):
+            continue
+        runs += [child] if is_run(child) else runs_below(child, depth - 1)
+    return runs
+
+
+def find_sweeps(folder: Path) -> list[Path]:
+    """Sweep folders at or below `folder` (a results root or an experiment folder)."""
+    if (folder / "sweep.json").is_file():
+        return [folder]
+    return sorted(p.parent for p in folder.glob("*/sweep.json")) + sorted(
+        p.parent for p in folder.glob("*/*/sweep.json")
+    )
+
+
+# ---------------------------------------------------------------------------- the table
+def differing_keys(runs: Sequence[Run]) -> list[str]:
+    """Config keys whose value is not the same in every run (absent counts as a value)."""
+    settings = [r.settings() for r in runs]
+    keys = list(dict.fromkeys(k for s in settings for k in s))
+    return [k for k in keys if len({_key(s.get(k, _MISSING)) for s in settings}) > 1]
+
+
+def _key(value: Any) -> str:
+    return "\0missing" if value is _MISSING else json.dumps(value, sort_keys=True, default=str)
+
+
+def metric_names(runs: Sequence[Run], chosen: str | None = None) -> list[str]:
+    """The metric columns: `chosen` ("a,b" or "all"); else the test metrics and epochs,
+    or the final ones where no run has test metrics."""
+    names = list(dict.fromkeys(k for r in runs for k in r.metrics))
+    if chosen == "all":
+        return names
+    if chosen:
+        return [n.strip() for n in chosen.split(",") if n.strip()]
+    picked = [n for n in names if n.startswith("test_")] or [
+        n for n in names if n.startswith("final_")
+    ]
+    return picked + (["epochs"] if "epochs" in names else [])
+
+
+def lower_is_better(name: str) -> bool:
+    return any(word in name for word in ("loss", "error", "duration"))
+
+
+def sort_runs(runs: Sequence[Run], key: str, reverse: bool = False) -> list[Run]:
+    """Runs sorted by a metric (best first), a config key, or duration/started/status/run;
+    runs without the value go last."""
+    settings_keys = {k for r in runs for k in r.settings()}
+    metrics_keys = {k for r in runs for k in r.metrics}
+    getters = {
+        "duration": lambda r: r.duration_s,
+        "started": lambda r: r.started,
+        "status": lambda r: r.status,
+        "run": lambda r: r.run_id,
+        "experiment": lambda r: r.experiment,
+    }
+    if key in getters:
+        get, descending = getters[key], False
+    elif key in metrics_keys:
+        get, descending = (lambda r: _number(r.metrics.get(key))), not lower_is_better(key)
+    elif key in settings_keys:
+        get, descending = (lambda r: r.settings().get(key)), False
+    else:
+        valid = sorted(metrics_keys) + sorted(getters) + sorted(settings_keys)
+        raise ConvwatchError(f"cannot sort by {key!r}; valid keys: {', '.join(valid)}")
+    present = [r for r in runs if get(r) is not None]
+    absent = [r for r in runs if get(r) is None]
+    ordered = sorted(present, key=lambda r: _sortable(get(r)), reverse=descending != reverse)
+    return ordered + absent
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    return (0, value) if isinstance(value, int | float) else (1, json.dumps(value, default=str))
+
+
+@dataclass
+class Table:
+    """The comparison: which config keys differ, which metrics are shown, one row per run."""
+
+    runs: list[Run]
+    keys: list[str]
+    metrics: list[str]
+
+
+def compare_table(
+    runs: Sequence[Run], sort: str | None = None, reverse: bool = False, metrics: str | None = None
+) -> Table:
+    ordered = sort_runs(runs, sort, reverse) if sort else list(runs)
+    return Table(ordered, differing_keys(ordered), metric_names(ordered, metrics))
+
+
+def show(value: Any) -> str:
+    """A value as a table shows it: 4 significant digits for floats, JSON for lists."""
+    if value is None or value is _MISSING:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def rows(table: Table) -> list[list[str]]:
+    """The table as text cells: header first."""
+    header = ["experiment", "run", "status", *table.keys, *table.metrics, "duration"]
+    body = [
+        [
+            r.experiment,
+            r.run_id,
+            r.status,
+            *(show(r.settings().get(k, _MISSING)) for k in table.keys),
+            *(show(r.metrics.get(m)) for m in table.metrics),
+            _duration(r.duration_s),
+        ]
+        for r in table.runs
+    ]
+    return [header, *body]
+
+
+def format_table(table: Table, fmt: str = "table") -> str:
+    """The comparison as `table` (aligned text), `md`, `csv` or `json`."""
+    if fmt == "json":
+        return json.dumps(_records(table), indent=2, default=str) + "\n"
+    if fmt == "csv":
+        return _csv(table)
+    cells = rows(table)
+    if fmt == "md":
+        lines = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
+        lines.insert(1, "|" + "|".join(" --- " for _ in cells[0]) + "|")
+        return "\n".join(lines) + "\n"
+    if fmt != "table":
+        raise ConvwatchError(f"format must be table, md, csv or json. Received: {fmt!r}")
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    numeric = [i >= 3 + len(table.keys) for i in range(len(widths))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append(
+            "  ".join(
+                c.rjust(w) if numeric[i] and n else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    if not table.keys and len(table.runs) > 1:
+        lines.append("(the runs' configs are the same)")
+    return "\n".join(lines) + "\n"
+
+
+def _records(table: Table) -> dict[str, Any]:
+    return {
+        "differing_keys": table.keys,
+        "runs": [
+            {
+                "experiment": r.experiment,
+                "run": r.run_id,
+                "path": str(r.path),
+                "status": r.status,
+                "started": r.record.get("started"),
+                "duration_s": r.duration_s,
+                "config": {k: r.settings().get(k) for k in table.keys},
+                "metrics": r.metrics,
+                "problems": r.problems,
+            }
+            for r in table.runs
+        ],
+    }
+
+
+def _csv(table: Table) -> str:
+    every_metric = list(dict.fromkeys(k for r in table.runs for k in r.metrics))
+    header = ["experiment", "run", "status", *table.keys, *every_metric, "duration_s", "path"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for r in table.runs:
+        settings = r.settings()
+        writer.writerow(
+            [
+                r.experiment,
+                r.run_id,
+                r.status,
+                *(_csv_value(settings.get(k)) for k in table.keys),
+                *(_csv_value(r.metrics.get(m)) for m in every_metric),
+                _csv_value(r.duration_s),
+                str(r.path),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    return json.dumps(value) if isinstance(value, list | dict | bool) else value

@@ -1,0 +1,687 @@
+"""Static HTML pages: one per run (`index.html`), a comparison, a sweep, and the results index.
+
+Every page is a single file with relative links to the run folders' own files: it opens from
+the file system and from any web server rooted above the runs (`python -m http.server`). A run
+folder that is failed, interrupted, partial or old gets a page with what it has, and a note of
+what is missing. Pages are written through `convwatch.results`, atomically.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from convwatch import results
+from convwatch.compare import (
+    IMAGE_SUFFIXES,
+    Artifact,
+    Run,
+    compare_table,
+    find_runs,
+    find_sweeps,
+    is_run,
+    load_run,
+    lower_is_better,
+    runs_below,
+    show,
+)
+from convwatch.errors import ConvwatchError
+from convwatch.webpage import (
+    PALETTE,
+    Line,
+    esc,
+    facts,
+    figure,
+    href,
+    line_chart,
+    page,
+    status_badge,
+    table,
+)
+
+INDEX = "index.html"
+INDEX_TITLE = "convwatch runs"
+COMPARE = "compare.html"
+
+# What each capture folder is, and captions by file-name pattern: {layer}, {tag}, {name}.
+GROUPS = {
+    "curves": "Training curves drawn by the runner from history.csv.",
+    "ActivationCapture": "Feature maps of a fixed probe batch, captured as training goes.",
+    "FilterEvolution": "The first conv layer's kernels (and one probe image's feature maps) "
+    "at every snapshot.",
+    "FilterMaximization": "For each filter, the input that excites it most, found by gradient "
+    "ascent from the same noise at every capture.",
+    "EmbeddingProjector": "How the penultimate layer arranges the test images, in 2-D.",
+}
+CAPTIONS: dict[str, list[tuple[str, str]]] = {
+    "curves": [(r"curves\.png", "Loss and accuracy per epoch, training and validation.")],
+    "ActivationCapture": [
+        (r"activations_{tag}\.npz", "Every captured layer's output for the probe batch, {tag}."),
+        (r"(?P<layer>.+)_{tag}\.png", "{layer}: one probe image's feature maps, {tag}."),
+    ],
+    "FilterEvolution": [
+        (
+            r"(?P<layer>.+)_filters\.gif",
+            "{layer}: every kernel at each snapshot, animated; one gray scale for the whole "
+            "run (mid-gray is 0).",
+        ),
+        (r"(?P<layer>.+)_filters\.png", "{layer}: the kernels at the last snapshot."),
+        (
+            r"(?P<layer>.+)_feature_maps\.gif",
+            "{layer}: one probe image's feature maps at each snapshot, animated.",
+        ),
+        (r"(?P<layer>.+)_kernels\.npz", "{layer}: the kernels at every snapshot, and the tags."),
+    ],
+    "FilterMaximization": [
+        (r"(?P<layer>[^/]+)\.gif", "{layer}: the maximising inputs capture by capture, animated."),
+        (
+            r"(?P<layer>.+)_{tag}\.png",
+            "{layer}, {tag}: one tile per filter, the input that excites it most.",
+        ),
+        (r"(?P<layer>.+)_{tag}\.npz", "{layer}, {tag}: the maximising images as arrays."),
+    ],
+    "EmbeddingProjector": [
+        (r"pca_{tag}\.png", "PCA of the layer's outputs, {tag}: one dot per image, by class."),
+        (r"tsne_{tag}\.png", "t-SNE of the layer's outputs, {tag}: one dot per image, by class."),
+        (r"pca_thumbnails_{tag}\.png", "PCA map, {tag}: each image drawn at its point."),
+        (r"tsne_thumbnails_{tag}\.png", "t-SNE map, {tag}: each image drawn at its point."),
+        (
+            r"neighbours_{tag}\.png",
+            "Query images (left) and their nearest neighbours in feature space, {tag}.",
+        ),
+        (r"(?P<method>pca|tsne)_{tag}\.csv", "The {method} coordinates, labels and classes."),
+        (r"projector/.*", "TensorBoard projector file (`tensorboard --logdir` on this folder)."),
+    ],
+}
+_TAG = r"(?P<tag>epoch\d+|step\d+)"
+
+
+def describe_tag(tag: str | None) -> str:
+    if not tag:
+        return ""
+    number = int(re.sub(r"\D", "", tag))
+    if tag.startswith("epoch"):
+        return "untrained (epoch 0)" if number == 0 else f"after epoch {number}"
+    return f"after step {number}"
+
+
+def caption(artifact: Artifact) -> str:
+    """What the picture or file is, in words, from its callback and file name."""
+    for pattern, text in CAPTIONS.get(artifact.group, []):
+        match = re.fullmatch(pattern.replace("{tag}", _TAG), artifact.name)
+        if match:
+            found = match.groupdict()
+            found["tag"] = describe_tag(found.get("tag"))
+            return text.format(name=artifact.name, **found)
+    words = artifact.series.replace("_", " ").replace("/", ", ")
+    return f"{words}, {describe_tag(artifact.tag)}" if artifact.tag else words
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if n < 1024 or unit == "MB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+# --------------------------------------------------------------------------- curves
+def _curve_names(history: Sequence[dict[str, float]]) -> list[str]:
+    keys = list(dict.fromkeys(k for row in history for k in row))
+    names = [k[4:] if k.startswith("val_") else k for k in keys if k not in ("epoch", "step")]
+    names = list(dict.fromkeys(names))
+    return sorted(names, key=lambda n: (n != "loss", names.index(n)))
+
+
+def _points(history: Sequence[dict[str, float]], key: str) -> list[tuple[float, float]]:
+    points = []
+    for i, row in enumerate(history, 1):
+        if key in row:
+            points.append((row.get("epoch", row.get("step", i)), row[key]))
+    return points
+
+
+def _x_label(runs: Sequence[Run]) -> str:
+    rows = [row for r in runs for row in r.history]
+    return "epoch" if any("epoch" in row for row in rows) or not rows else "step"
+
+
+def run_curves(run: Run) -> str:
+    if not run.history:
+        return "<p class='muted'>No history.csv rows: nothing to draw.</p>"
+    charts = []
+    for name in _curve_names(run.history):
+        lines = [
+            Line("train", PALETTE[0], _points(run.history, name)),
+            Line("validation", PALETTE[1], _points(run.history, f"val_{name}"), dashed=True),
+        ]
+        charts.append(line_chart(name, [x for x in lines if x.points], _x_label([run])))
+    return f"<div class='charts'>{''.join(charts)}</div>"
+
+
+def overlaid_curves(runs: Sequence[Run], labels: Sequence[str]) -> str:
+    """One chart per metric: every run's training (solid) and validation (dashed) line."""
+    names = list(dict.fromkeys(n for r in runs for n in _curve_names(r.history)))
+    if not names:
+        return "<p class='muted'>None of these runs has a history.csv with rows.</p>"
+    charts = []
+    key = [Line(label, PALETTE[i % len(PALETTE)], []) for i, label in enumerate(labels)]
+    for name in names:
+        lines = []
+        for i, (run, label) in enumerate(zip(runs, labels, strict=True)):
+            color = PALETTE[i % len(PALETTE)]
+            lines.append(Line(f"{label} train", color, _points(run.history, name)))
+            lines.append(
+                Line(f"{label} val", color, _points(run.history, f"val_{name}"), dashed=True)
+            )
+        charts.append(line_chart(name, [x for x in lines if x.points], _x_label(runs), key))
+    return (
+        "<p class='muted'>Solid: training; dashed: validation. Hover a point for its value.</p>"
+        f"<div class='charts'>{''.join(charts)}</div>"
+    )
+
+
+# --------------------------------------------------------------------------- run page
+def _problems(run: Run) -> str:
+    if not run.problems:
+        return ""
+    items = "".join(f"<li>{esc(p)}</li>" for p in run.problems)
+    return f"<div class='note'><b>This run folder is incomplete:</b><ul>{items}</ul></div>"
+
+
+def _error(run: Run) -> str:
+    error = run.record.get("error")
+    if not error:
+        return ""
+    trace = run.record.get("traceback")
+    details = f"<details><summary>traceback</summary><pre>{esc(trace)}</pre></details>"
+    return (
+        f"<div class='note bad'><b>{esc(run.status)}:</b> <code>{esc(error)}</code>"
+        f"{details if trace else ''}</div>"
+    )
+
+
+def _overview(run: Run) -> str:
+    record, fit = run.record, run.config.get("fit") or {}
+    epochs = record.get("epochs_completed")
+    planned = fit.get("epochs") if isinstance(fit, dict) else None
+    data = record.get("data_source")
+    if data and record.get("data_full") is False:
+        data = f"{data} — not the full dataset"
+    return facts(
+        {
+            "status": run.status,
+            "started": record.get("started"),
+            "ended": record.get("ended"),
+            "duration": f"{run.duration_s:.1f} s" if run.duration_s is not None else None,
+            "epochs": f"{epochs} of {planned}" if epochs is not None and planned else epochs,
+            "seed": record.get("seed"),
+            "command": record.get("command"),
+            "data": data,
+        }
+    )
+
+
+def _metrics(run: Run) -> str:
+    if not run.metrics:
+        return "<p class='muted'>No metrics: metrics.json and history.csv are both absent.</p>"
+    out = table(["metric", "value"], [(k, show(v)) for k, v in run.metrics.items()], [False, True])
+    if run.references:
+        out += "<h3>Against the source document</h3>" + table(
+            ["", "source", "the document says", "this run"],
+            [
+                (
+                    r.get("label", r.get("metric")),
+                    r.get("source"),
+                    r.get("reference_text", show(r.get("reference"))),
+                    r.get("this_run_text", show(r.get("this_run"))),
+                )
+                for r in run.references
+            ],
+        )
+    for name, summary in run.summaries.items():
+        text = json.dumps(summary, indent=2, default=str)
+        out += f"<h3>{esc(name)}</h3><details><summary>summary</summary><pre>{esc(text)}</pre>"
+        out += "</details>"
+    return out
+
+
+def _artifact_section(run: Run, base: Path, groups: dict[str, list[Artifact]]) -> str:
+    if not groups:
+        return "<p class='muted'>No artifacts/ folder, or nothing in it.</p>"
+    out = []
+    for group, items in groups.items():
+        out.append(f"<h3 id='{esc('a-' + group)}'>{esc(group or 'artifacts')}</h3>")
+        if group in GROUPS:
+            out.append(f"<p class='muted'>{esc(GROUPS[group])}</p>")
+        images = [a for a in items if a.is_image and not a.name.startswith("projector/")]
+        series = list(dict.fromkeys(a.series for a in images))
+        for name in series:
+            members = [a for a in images if a.series == name]
+            figures = "".join(figure(a.path, base, caption(a)) for a in members)
+            strip = " series" if len(members) > 1 else ""
+            out.append(f"<div class='figures{strip}'>{figures}</div>")
+        files = [a for a in items if a not in images]
+        if files:
+            out.append(
+                table(
+                    ["file", "size", "what it is"],
+                    [
+                        (
+                            f"<a href='{href(a.path, base)}'>{esc(a.name)}</a>",
+                            _size(a.size),
+                            esc(caption(a)),
+                        )
+                        for a in files
+                    ],
+                    raw=True,
+                )
+            )
+    return "".join(out)
+
+
+def _grouped(artifacts: Sequence[Artifact]) -> dict[str, list[Artifact]]:
+    groups: dict[str, list[Artifact]] = {}
+    for artifact in artifacts:
+        groups.setdefault(artifact.group, []).append(artifact)
+    return dict(sorted(groups.items(), key=lambda kv: (kv[0] != "curves", kv[0])))
+
+
+def _files(run: Run, base: Path) -> str:
+    rows = []
+    for name in RUN_FILES:
+        path = run.path / name
+        if path.is_file() and not path.is_symlink():
+            rows.append(
+                (f"<a href='{href(path, base)}'>{esc(name)}</a>", _size(path.stat().st_size))
+            )
+        else:
+            rows.append((esc(name), "missing"))
+    tensorboard = run.path / results.TENSORBOARD_DIR
+    text = table(["file", "size"], rows, raw=True)
+    if tensorboard.is_dir():
+        text += (
+            "<p>TensorBoard event files are in <code>tensorboard/</code>: "
+            "<code>tensorboard --logdir tensorboard</code> from this folder, or "
+            "<code>tensorboard --logdir results/</code> to compare every run.</p>"
+        )
+    summary = run.path / results.SUMMARY_TXT
+    if summary.is_file() and not summary.is_symlink():
+        text += (
+            "<details><summary>model.summary()</summary>"
+            f"<pre>{esc(summary.read_text(encoding='utf-8', errors='replace'))}</pre></details>"
+        )
+    return text
+
+
+RUN_FILES = (
+    results.RUN_JSON,
+    results.CONFIG_JSON,
+    results.HISTORY_CSV,
+    results.METRICS_JSON,
+    results.SUMMARY_TXT,
+    results.MODEL_FILE,
+)
+ENVIRONMENT = (
+    "git_commit", "python", "tensorflow", "keras", "keras_backend", "numpy", "host", "platform",
+    "device",
+)  # fmt: skip
+
+
+def render_run(run: Run, crumbs: str = "") -> str:
+    """The report page of one run, to be saved as `<run>/index.html`."""
+    base = run.path
+    groups = _grouped(run.artifacts)
+    toc = ["metrics", "curves", "artifacts", "config", "environment", "files"]
+    body = [
+        f"<h1>{esc(run.experiment)} <span class='muted'>{esc(run.run_id)}</span> "
+        f"{status_badge(run.status)}</h1>",
+        f"<p>{esc(run.config.get('description', ''))}</p>" if run.config.get("description") else "",
+        "<nav class='toc'>" + "".join(f"<a href='#{t}'>{t}</a>" for t in toc) + "</nav>",
+        _error(run),
+        _problems(run),
+        _overview(run),
+        "<h2 id='metrics'>Metrics</h2>",
+        _metrics(run),
+        "<h2 id='curves'>Curves</h2>",
+        run_curves(run),
+        "<h2 id='artifacts'>Artifacts</h2>",
+        (
+            "<p>"
+            + " · ".join(f"<a href='#{esc('a-' + g)}'>{esc(g or 'artifacts')}</a>" for g in groups)
+            + "</p>"
+        )
+        if groups
+        else "",
+        _artifact_section(run, base, groups),
+        "<h2 id='config'>Config</h2>",
+        table(["key", "value"], [(k, show(v)) for k, v in run.settings().items()])
+        if run.config
+        else "<p class='muted'>No config.json.</p>",
+        "<h2 id='environment'>Environment</h2>",
+        facts({k: run.record.get(k) for k in ENVIRONMENT}),
+        "<h2 id='files'>Files</h2>",
+        _files(run, base),
+    ]
+    return page(f"{run.experiment} {run.run_id}: {run.status}", "".join(body), crumbs)
+
+
+def _crumbs(folder: Path, levels: Sequence[tuple[Path, str]]) -> str:
+    links = [f"<a href='{href(p, folder)}'>{esc(label)}</a>" for p, label in levels if p.is_file()]
+    return f"<nav class='crumbs'>{' › '.join(links)}</nav>" if links else ""
+
+
+def _results_index(folder: Path) -> list[tuple[Path, str]]:
+    """The nearest results index above `folder` (at most 3 levels up) that convwatch wrote."""
+    for parent in list(folder.parents)[:3]:
+        try:
+            with open(parent / INDEX, encoding="utf-8", errors="replace") as f:
+                head = f.read(2000)
+        except OSError:
+            continue
+        if f"<title>{INDEX_TITLE}</title>" in head:
+            return [(parent / INDEX, "all runs")]
+    return []
+
+
+def _up_links(run_path: Path) -> str:
+    levels = _results_index(run_path)
+    if (run_path.parent / "sweep.json").is_file():
+        levels.append((run_path.parent / INDEX, "this sweep"))
+    return _crumbs(run_path, levels)
+
+
+def write_run_report(run_path: str | os.PathLike[str]) -> Path:
+    """(Re)write `<run>/index.html` from what the run folder holds now."""
+    run = load_run(run_path)
+    return results.write_text(run.path / INDEX, render_run(run, _up_links(run.path)))
+
+
+# --------------------------------------------------------------------------- comparison
+def _labels(runs: Sequence[Run], keys: Sequence[str]) -> list[str]:
+    labels = []
+    for i, run in enumerate(runs, 1):
+        settings = run.settings()
+        diff = ", ".join(f"{k.split('.')[-1]}={show(settings.get(k))}" for k in keys[:3])
+        labels.append(f"#{i} {diff}" if diff else f"#{i} {run.run_id}")
+    return labels
+
+
+def _run_link(run: Run, base: Path) -> str:
+    report = run.path / INDEX
+    target = report if report.is_file() else run.path
+    return f"<a href='{href(target, base)}'>{esc(run.run_id)}</a>"
+
+
+def _swatch(i: int) -> str:
+    return f"<span class='swatch' style='background:{PALETTE[i % len(PALETTE)]}'></span>"
+
+
+def _ranked(name: str) -> bool:
+    """Whether a metric has a best value (accuracy, loss, ...), unlike `epochs` or `params`."""
+    words = ("acc", "auc", "precision", "recall", "f1", "iou", "score")
+    return not name.startswith("initial_") and (
+        lower_is_better(name) or any(w in name for w in words)
+    )
+
+
+def _metric_table(runs: Sequence[Run], names: Sequence[str], labels: Sequence[str]) -> str:
+    header = ["metric", *(f"{_swatch(i)}{esc(label)}" for i, label in enumerate(labels))]
+    body = []
+    for name in names:
+        values = [r.metrics.get(name) for r in runs]
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        best = None
+        if len(set(numbers)) > 1 and _ranked(name):
+            best = min(numbers) if lower_is_better(name) else max(numbers)
+        cells = [
+            f"<b>{esc(show(v))}</b>" if best is not None and v == best else esc(show(v))
+            for v in values
+        ]
+        body.append([esc(name), *cells])
+    return table(header, body, [False, *([True] * len(runs))], raw=True)
+
+
+def _side_by_side(runs: Sequence[Run], base: Path, labels: Sequence[str]) -> str:
+    """Images of the same name next to each other: for a series of captures (`conv1_epoch003`),
+    each run's last one."""
+    picked: dict[tuple[str, str], dict[int, Artifact]] = {}
+    for i, run in enumerate(runs):
+        for artifact in run.artifacts:
+            if not artifact.is_image or artifact.name.startswith("projector/"):
+                continue
+            key = (artifact.group, artifact.series if artifact.tag else artifact.name)
+            current = picked.setdefault(key, {}).get(i)
+            if current is None or (artifact.tag or "") > (current.tag or ""):
+                picked[key][i] = artifact
+    if not picked:
+        return "<p class='muted'>No images in these runs' artifacts/ folders.</p>"
+    out = []
+    for group in dict.fromkeys(g for g, _ in sorted(picked, key=lambda k: (k[0] != "curves", k))):
+        out.append(f"<h3>{esc(group or 'artifacts')}</h3>")
+        for key in [k for k in picked if k[0] == group]:
+            cells = []
+            for i in range(len(runs)):
+                artifact = picked[key].get(i)
+                head = f"<div>{_swatch(i)}<b>{esc(labels[i])}</b></div>"
+                body = (
+                    figure(artifact.path, base, caption(artifact), target_width=360)
+                    if artifact
+                    else "<p class='missing'>not in this run</p>"
+                )
+                cells.append(f"<div>{head}{body}</div>")
+            out.append(f"<h4>{esc(key[1])}</h4><div class='side'>{''.join(cells)}</div>")
+    return "".join(out)
+
+
+def render_compare(runs: Sequence[Run], base: Path, title: str = "", intro: str = "") -> str:
+    """The comparison page of `runs`, to be saved in folder `base`."""
+    compared = compare_table(runs)
+    runs, keys = compared.runs, compared.keys
+    labels = _labels(runs, keys)
+    header = ["", "run", "experiment", "status", *keys, *compared.metrics, "duration"]
+    body = []
+    for i, run in enumerate(runs):
+        settings = run.settings()
+        body.append(
+            [
+                f"<span class='nowrap'>{_swatch(i)}#{i + 1}</span>",
+                _run_link(run, base),
+                esc(run.experiment),
+                status_badge(run.status),
+                *(esc(show(settings.get(k))) for k in keys),
+                *(esc(show(run.metrics.get(m))) for m in compared.metrics),
+                esc(f"{run.duration_s:.1f} s" if run.duration_s is not None else "—"),
+            ]
+        )
+    numeric = [False] * (4 + len(keys)) + [True] * (len(compared.metrics) + 1)
+    all_keys = list(dict.fromkeys(k for r in runs for k in r.settings()))
+    same = [k for k in all_keys if k not in keys]
+    config = (
+        table(
+            ["key", *(f"{_swatch(i)}{esc(label)}" for i, label in enumerate(labels))],
+            [[esc(k), *(esc(show(r.settings().get(k))) for r in runs)] for k in keys],
+            raw=True,
+        )
+        if keys
+        else "<p>The runs' configs are the same.</p>"
+    )
+    if same:
+        config += (
+            f"<details><summary>{len(same)} {'key has' if len(same) == 1 else 'keys have'} "
+            "the same value in every run</summary>"
+            + table(["key", "value"], [(k, show(runs[0].settings().get(k))) for k in same])
+            + "</details>"
+        )
+    problems = "".join(
+        f"<div class='note'>{_swatch(i)}<b>{esc(labels[i])}</b> ({esc(run.run_id)}) is "
+        f"incomplete:<ul>{''.join(f'<li>{esc(p)}</li>' for p in run.problems)}</ul></div>"
+        for i, run in enumerate(runs)
+        if run.problems
+    )
+    every_metric = list(dict.fromkeys(k for r in runs for k in r.metrics))
+    parts = [
+        f"<h1>{esc(title or f'Comparing {len(runs)} runs')}</h1>",
+        intro,
+        "<nav class='toc'>"
+        + "".join(
+            f"<a href='#{t}'>{t}</a>" for t in ("runs", "config", "metrics", "curves", "artifacts")
+        )
+        + "</nav>",
+        "<h2 id='runs'>Runs</h2>",
+        table(header, body, numeric, raw=True),
+        problems,
+        "<h2 id='config'>Config: what differs</h2>",
+        config,
+        "<h2 id='metrics'>Metrics</h2>",
+        _metric_table(runs, every_metric, labels)
+        if every_metric
+        else "<p class='muted'>No run has metrics.</p>",
+        "<h2 id='curves'>Curves</h2>",
+        overlaid_curves(runs, labels),
+        "<h2 id='artifacts'>Artifacts side by side</h2>",
+        _side_by_side(runs, base, labels),
+    ]
+    return page(title or f"convwatch: comparing {len(runs)} runs", "".join(parts))
+
+
+def write_compare_report(
+    runs: Sequence[Run], out: str | os.PathLike[str], title: str = "", intro: str = ""
+) -> Path:
+    """Write the comparison page to `out` (a file, or a folder that gets `compare.html`)."""
+    out = Path(out)
+    if out.is_dir() or out.suffix.lower() not in (".html", ".htm"):
+        out = out / COMPARE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return results.write_text(out, render_compare(runs, out.parent, title, intro))
+
+
+def _sweep_files(sweep: Path) -> str:
+    """What the runner wrote beside the sweep's runs (overlaid curves, a table, verdicts)."""
+    out = []
+    for path in sorted(sweep.iterdir()):
+        if path.is_symlink() or not path.is_file() or path.name.startswith("."):
+            continue
+        if path.name in (INDEX, "sweep.json"):
+            continue
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            out.append(f"<div class='figures'>{figure(path, sweep, path.name)}</div>")
+        elif path.suffix == ".txt" and path.stat().st_size < 100_000:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            out.append(f"<p><b>{esc(path.name)}</b></p><pre>{esc(text)}</pre>")
+        else:
+            out.append(f"<p><a href='{href(path, sweep)}'>{esc(path.name)}</a></p>")
+    return "".join(out)
+
+
+def write_sweep_report(sweep: str | os.PathLike[str]) -> Path:
+    """`<sweep>/index.html`: the sweep's runs compared, with the sweep's overrides; the runs'
+    own pages are rewritten too, so that each links up to it."""
+    sweep = Path(sweep)
+    paths = runs_below(sweep)
+    if not (sweep / INDEX).is_file():
+        _write_sweep_page(sweep, paths)  # first, so that the run pages can link to it
+    for path in paths:
+        write_run_report(path)
+    return _write_sweep_page(sweep, paths)
+
+
+def _write_sweep_page(sweep: Path, paths: Sequence[Path]) -> Path:
+    runs = [load_run(p) for p in paths]
+    try:
+        listing = results.read_json(sweep / "sweep.json")
+    except (OSError, ValueError):
+        listing = {}
+    overrides = " ".join(str(o) for o in listing.get("overrides", []))
+    intro = f"<p>Overrides: <code>{esc(overrides)}</code></p>" if overrides else ""
+    intro = _crumbs(sweep, _results_index(sweep)) + intro + _sweep_files(sweep)
+    title = f"Sweep {sweep.name}"
+    if not runs:
+        return results.write_text(
+            sweep / INDEX, page(title, f"<h1>{esc(title)}</h1>{intro}<p>No runs yet.</p>")
+        )
+    return write_compare_report(runs, sweep / INDEX, title, intro)
+
+
+# --------------------------------------------------------------------------- results index
+def render_index(root: Path, runs: Sequence[Run], sweeps: Sequence[Path]) -> str:
+    """Every run under `root`, newest first, with links to their pages."""
+    runs = sorted(runs, key=lambda r: (r.started, r.run_id), reverse=True)
+    metrics = [
+        m for m in ("test_accuracy", "test_error", "test_loss") if any(m in r.metrics for r in runs)
+    ]
+    header = ["started", "experiment", "run", "status", *metrics, "duration", "sweep"]
+    body = []
+    for run in runs:
+        sweep = run.sweep
+        sweep_link = (
+            f"<a href='{href(sweep / INDEX, root)}'>{esc(sweep.name)}</a>"
+            if sweep and (sweep / INDEX).is_file()
+            else esc(sweep.name if sweep else "")
+        )
+        body.append(
+            [
+                esc(str(run.record.get("started") or "—").replace("T", " ")[:19]),
+                esc(run.experiment),
+                _run_link(run, root),
+                status_badge(run.status),
+                *(esc(show(run.metrics.get(m))) for m in metrics),
+                esc(f"{run.duration_s:.1f} s" if run.duration_s is not None else "—"),
+                sweep_link,
+            ]
+        )
+    numeric = [False] * 4 + [True] * (len(metrics) + 1) + [False]
+    sweep_items = "".join(
+        f"<li><a href='{href(s / INDEX, root)}'>{esc(s.relative_to(root).as_posix())}</a></li>"
+        if (s / INDEX).is_file()
+        else f"<li>{esc(s.relative_to(root).as_posix())}</li>"
+        for s in sweeps
+    )
+    body_html = (
+        f"<h1>convwatch runs <span class='muted'>{len(runs)}</span></h1>"
+        "<p>Newest first. Compare any of them with <code>convwatch compare RUN RUN ... "
+        '--out compare.html</code> (or <code>make compare RUNS="..."</code>); '
+        "<code>tensorboard --logdir .</code> here shows every run's curves.</p>"
+        + (table(header, body, numeric, raw=True) if runs else "<p>No runs yet.</p>")
+        + (f"<h2>Sweeps</h2><ul>{sweep_items}</ul>" if sweeps else "")
+    )
+    return page(INDEX_TITLE, body_html)
+
+
+def write_results_index(root: str | os.PathLike[str]) -> Path:
+    """(Re)write `<root>/index.html` listing every run below it. The first time, every run and
+    sweep below gets its page too (older runs had none), linking up to the new index."""
+    root = Path(root)
+    new = not (root / INDEX).is_file()
+    try:
+        paths = find_runs([str(root)])
+    except ConvwatchError:  # an empty results folder still gets its (empty) index
+        paths = []
+    sweeps = find_sweeps(root)
+    if new:
+        results.write_text(root / INDEX, page(INDEX_TITLE, ""))  # so the pages link to it
+        for path in paths:
+            write_run_report(path)
+        for sweep in sweeps:
+            write_sweep_report(sweep)
+    runs = [load_run(p, artifacts=False) for p in paths]
+    return results.write_text(root / INDEX, render_index(root.resolve(), runs, sweeps))
+
+
+def write_reports(paths: Sequence[str], say: Any = print) -> list[Path]:
+    """`convwatch report`: rebuild the pages of every run, sweep and results folder named."""
+    runs = find_runs(paths, warn=say)
+    written = [write_run_report(p) for p in runs]
+    named = [m for p in paths for m in (sorted(glob.glob(p)) if glob.has_magic(p) else [p])]
+    for path in dict.fromkeys(Path(p) for p in named):
+        if not path.is_dir() or is_run(path):
+            continue
+        written += [write_sweep_report(s) for s in find_sweeps(path)]
+        if not (path / "sweep.json").is_file():
+            written.append(write_results_index(path))
+    return written

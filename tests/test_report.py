@@ -1,0 +1,186 @@
+"""Report pages: what a run page shows, escaping, partial folders, the results index, and the
+runner's guard that a report error never changes a run's outcome."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+
+from convwatch import report, runner
+from convwatch.cli import main
+from convwatch.compare import load_run
+from convwatch.report import (
+    caption,
+    render_run,
+    write_compare_report,
+    write_reports,
+    write_results_index,
+    write_run_report,
+)
+
+MURAL = np.tile(np.arange(0, 240, 8, dtype=np.uint8), (30, 1))  # 30 x 30 gray ramp
+ARTIFACTS = {
+    "FilterEvolution/conv1_filters.gif": [MURAL, MURAL[::-1]],
+    "FilterEvolution/conv1_kernels.npz": {"kernels": np.zeros((2, 3, 3, 1, 4))},
+    "ActivationCapture/conv1_epoch000.png": MURAL,
+    "ActivationCapture/conv1_epoch001.png": MURAL,
+    "curves/curves.png": np.zeros((20, 60, 3), np.uint8),
+}
+
+
+def _links(page: str) -> set[str]:
+    return set(re.findall(r"(?:src|href)='([^'#][^']*)'", page)) - {"data:,"}
+
+
+def test_run_page_shows_status_metrics_curves_and_every_artifact(tmp_path, make_run):
+    run = make_run(
+        tmp_path,
+        history=[
+            {"epoch": 1, "loss": 1.0, "accuracy": 0.5, "val_loss": 1.2, "val_accuracy": 0.4},
+            {"epoch": 2, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.7, "val_accuracy": 0.7},
+        ],
+        metrics={"test_accuracy": 0.7, "test_error": 0.3},
+        artifacts=ARTIFACTS,
+        data_source="offline MNIST subset",
+        data_full=False,
+    )
+    (run / "metrics.json").write_text(
+        '{"metrics": {"test_error": 0.3}, "references": [{"label": "test error", '
+        '"source": "document 004", "reference_text": "0.78%", "this_run_text": "30.00%"}]}'
+    )
+    page = (write_run_report(run)).read_text()
+    assert "status-completed" in page and "not the full dataset" in page
+    assert "0.78%" in page and "30.00%" in page and "document 004" in page
+    assert page.count("<svg xmlns") == 2  # a chart for loss and one for accuracy
+    for name in ARTIFACTS:
+        assert f"artifacts/{name}" in page
+    assert "conv1: every kernel at each snapshot, animated" in page
+    assert "conv1: one probe image&#x27;s feature maps, untrained (epoch 0)." in page
+    assert "width='120' height='120'" in page  # a 30-pixel mural is shown 4x (the cap)
+    for link in _links(page):
+        assert (run / link).exists(), link
+
+
+def test_captions_name_the_layer_and_the_moment(tmp_path, make_run):
+    run = load_run(make_run(tmp_path, artifacts=ARTIFACTS))
+    captions = {a.name: caption(a) for a in run.artifacts}
+    assert captions["conv1_epoch001.png"] == "conv1: one probe image's feature maps, after epoch 1."
+    assert captions["conv1_kernels.npz"].startswith("conv1: the kernels at every snapshot")
+    assert captions["curves.png"].startswith("Loss and accuracy per epoch")
+
+
+def test_strings_from_configs_and_file_names_are_escaped(tmp_path, make_run):
+    evil = "<script>alert('x')</script>"
+    run = make_run(
+        tmp_path,
+        config={"name": "exp", "description": evil, "model": {"note": evil}},
+        artifacts={"Cap/<b onmouseover='x'>&#.png": MURAL},
+        error=evil,
+        status="failed",
+    )
+    page = write_run_report(run).read_text()
+    assert "<script>" not in page and "onmouseover='x'" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    # the odd file name is URL-quoted in the link, and the link still finds the file
+    (link,) = [x for x in _links(page) if x.startswith("artifacts/Cap/")]
+    assert link == "artifacts/Cap/%3Cb%20onmouseover%3D%27x%27%3E%26%23.png"
+    assert (run / unquote(link)).is_file()
+
+
+def test_links_never_leave_the_run_folder(tmp_path, make_run):
+    run = make_run(tmp_path, artifacts={"Cap/a.png": MURAL})
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    (run / "artifacts" / "Cap" / "b.png").symlink_to(secret)
+    (run / "artifacts" / "Up").symlink_to(tmp_path)
+    page = write_run_report(run).read_text()
+    assert "secret" not in page and "Up" not in page and "b.png" not in page
+    assert all(not link.startswith(("..", "/")) for link in _links(page))
+
+
+@pytest.mark.parametrize(
+    "omit, status, expected",
+    [
+        (("metrics.json", "model.keras"), "failed", "metrics.json is missing"),
+        (("run.json", "history.csv"), None, "run.json is missing"),
+        (("config.json", "history.csv", "metrics.json", "summary.txt"), "running", "still says"),
+    ],
+)
+def test_partial_folders_get_a_page_saying_what_is_missing(
+    tmp_path, make_run, omit, status, expected
+):
+    run = make_run(tmp_path, omit=omit, status=status, traceback="Traceback: line 1")
+    page = write_run_report(run).read_text()
+    assert "This run folder is incomplete" in page and expected in page
+    assert f"status-{status or 'unknown'}" in page
+
+
+def test_an_empty_folder_and_an_unreadable_history_do_not_crash(tmp_path, make_run):
+    run = make_run(tmp_path)
+    (run / "history.csv").write_bytes(b"\xff\xfe\x00garbage")
+    assert "history.csv could not be read" in render_run(load_run(run))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "run.json is missing" in render_run(load_run(empty))
+
+
+def test_results_index_lists_runs_newest_first_and_old_runs_get_pages(tmp_path, make_run):
+    old = make_run(tmp_path, run_id="old", started="2026-01-01T00:00:00+0000")
+    new = make_run(tmp_path, run_id="new", started="2026-02-01T00:00:00+0000", status="failed")
+    index = write_results_index(tmp_path).read_text()
+    assert index.index(">new<") < index.index(">old<")
+    assert "exp/new/index.html" in index and "exp/old/index.html" in index
+    for run in (old, new):  # an index made for the first time gives older runs their pages
+        assert "../../index.html" in (run / "index.html").read_text()
+
+
+def test_report_command_rebuilds_pages_and_compare_writes_html(tmp_path, make_run, capsys):
+    a = make_run(tmp_path, run_id="a", config={"name": "exp", "lr": 0.1}, artifacts=ARTIFACTS)
+    b = make_run(tmp_path, run_id="b", config={"name": "exp", "lr": 0.2}, artifacts=ARTIFACTS)
+    assert main(["report", str(tmp_path)]) == 0
+    written = capsys.readouterr().out.split()
+    assert str(a / "index.html") in written and str(tmp_path / "index.html") in written
+    out = write_compare_report([load_run(a), load_run(b)], tmp_path / "cmp" / "c.html")
+    page = out.read_text()
+    assert page.count("artifacts/FilterEvolution/conv1_filters.gif") == 4  # a link and an img
+    assert "conv1_epoch001.png" in page and "conv1_epoch000.png" not in page  # the last capture
+    assert "#1 lr=0.1" in page and "#2 lr=0.2" in page
+    for link in _links(page):
+        assert (out.parent / link).exists(), link
+    assert write_reports([str(a)]) == [a / "index.html"]
+
+
+def test_a_report_that_fails_never_changes_the_runs_outcome(monkeypatch, capsys, tmp_path):
+    def broken(path):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "write_run_report", broken)
+    runner.write_report("write_run_report", tmp_path)  # does not raise
+    assert "report page not written (write_run_report): OSError: disk full" in (
+        capsys.readouterr().out
+    )
+
+
+def _broken_model():
+    raise RuntimeError("the model builder broke <here>")
+
+
+def test_the_runner_writes_the_page_of_a_failed_run_and_the_results_index(tmp_path):
+    from convwatch import Data, Experiment, Fit, RunFailed, run_experiment
+
+    broken = Experiment(
+        name="broken",
+        description="",
+        build_model=_broken_model,
+        data=Data(name="mnist", limit=100, test_limit=50),
+        fit=Fit(epochs=1),
+    )
+    with pytest.raises(RunFailed, match="the model builder broke") as info:
+        run_experiment(broken, results_dir=tmp_path)
+    page = (info.value.path / "index.html").read_text()
+    assert "status-failed" in page and "RuntimeError: the model builder broke &lt;here&gt;" in page
+    assert "history.csv is missing" in page and "../../index.html" in page
+    assert info.value.path.name in (tmp_path / "index.html").read_text()
