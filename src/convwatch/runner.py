@@ -27,6 +27,7 @@ from convwatch.experiment import (
     parse_override,
 )
 from convwatch.results import RunFolder
+from convwatch.sweeps import summarize, sweep_label
 
 
 def say(message: str) -> None:
@@ -90,103 +91,12 @@ def run_sweep(
         finally:
             sweep.write_json("sweep.json", {"overrides": list(overrides), "runs": runs})
             write_report("write_sweep_report", sweep.path)
-    try:
-        for line in summarize_sweep(sweep, runs, title=f"{parent.name}: {', '.join(swept)}"):
-            say(line)
-    except Exception as error:  # the runs are done; a failed summary must not hide them
-        say(f"sweep summary not written: {type(error).__name__}: {error}")
-    _overlay_sweep(sweep.path)
+    summarize(sweep, runs, title=f"{parent.name}: {', '.join(swept)}", say=say)
     write_report("write_sweep_report", sweep.path)
     failed = [r["run"] for r in runs if r["status"] != "completed"]
     if failed:
         raise RunFailed(sweep.path, f"{len(failed)} of {len(runs)} sweep runs failed: {failed}")
     return sweep.path
-
-
-def _overlay_sweep(path: Path) -> None:
-    """Document-vs-this-run table and overlaid pixel/loss charts (`convwatch.run_overlay`)."""
-    from convwatch.run_overlay import overlay_sweep
-
-    try:
-        for line in overlay_sweep(path):
-            say(f"reference {line}")
-    except Exception as error:  # the runs are done; a failed summary must not hide them
-        say(f"sweep overlay not written: {type(error).__name__}: {error}")
-
-
-def sweep_label(variant: Experiment, keys: Sequence[str]) -> str:
-    """What tells a sweep point apart: its values of the swept keys (`adam`, `filters=2, ...`)."""
-    values = []
-    for key in keys:
-        value: Any = variant.config()
-        for part in key.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        values.append(value)
-    if len(keys) == 1:
-        return str(values[0])
-    return ", ".join(
-        f"{key.rsplit('.', 1)[-1]}={value}" for key, value in zip(keys, values, strict=True)
-    )
-
-
-def summarize_sweep(
-    sweep: RunFolder, runs: Sequence[dict[str, Any]], target: float = 0.95, title: str = ""
-) -> list[str]:
-    """The sweep's runs side by side, written into the sweep folder; returns one verdict per run.
-
-    `sweep_curves.png`: every run's loss/accuracy curves overlaid; `sweep_table.csv`: final
-    figures and the first epoch each run reached `target` accuracy (train and validation);
-    `sweep_verdicts.txt`: the verdict lines.
-    """
-    from convwatch.plots import sweep_curves_figure
-
-    histories, rows, verdicts = {}, [], []
-    for run in runs:
-        if run.get("status") != "completed":
-            verdicts.append(f"{run['label']}: {run.get('status')}")
-            continue
-        folder = sweep.path / run["run"]
-        table = results.read_csv(folder / results.HISTORY_CSV)
-        history = {k: [float(r[k]) for r in table if r.get(k)] for k in (table[0] if table else {})}
-        metrics = results.read_json(folder / results.METRICS_JSON)["metrics"]
-        histories[run["label"]] = history
-        row = {"label": run["label"], "run": run["run"], "epochs": metrics.get("epochs")}
-        for key in ("params", "initial_test_accuracy", "test_accuracy", "test_loss"):
-            row[key] = metrics.get(key)
-        for split, name in (("train", "accuracy"), ("val", "val_accuracy")):
-            reached = [i + 1 for i, v in enumerate(history.get(name, [])) if v >= target]
-            row[f"epochs_to_{target:.0%}_{split}"] = reached[0] if reached else None
-        rows.append(row)
-        verdicts.append(_verdict(row, history, target))
-    if rows:
-        results.write_csv(sweep.path / "sweep_table.csv", rows, list(rows[0]))
-        results.write_figure(
-            sweep.path / "sweep_curves.png",
-            sweep_curves_figure(histories, title=title or f"{len(histories)} runs of the sweep"),
-        )
-    results.write_text(sweep.path / "sweep_verdicts.txt", "\n".join(verdicts) + "\n")
-    return verdicts
-
-
-def _verdict(row: dict[str, Any], history: dict[str, list[float]], target: float) -> str:
-    if row["test_accuracy"] is None:
-        return f"{row['label']}: test loss {row['test_loss']:.4g} after {row['epochs']} epochs"
-    parts = [
-        f"{row['label']}: test accuracy {row['test_accuracy']:.2%} after {row['epochs']} epochs"
-    ]
-    for split, name in (("val", "val_accuracy"), ("train", "accuracy")):
-        values = history.get(name)
-        if not values:
-            continue
-        epoch = row[f"epochs_to_{target:.0%}_{split}"]
-        what = "validation" if split == "val" else "train"
-        if epoch:
-            parts.append(f"{target:.0%} {what} accuracy at epoch {epoch}")
-        else:
-            best = max(range(len(values)), key=values.__getitem__)
-            best_text = f"best {values[best]:.2%}, epoch {best + 1}"
-            parts.append(f"{target:.0%} {what} accuracy not reached ({best_text})")
-    return "; ".join(parts)
 
 
 def write_report(writer: str, path: str | os.PathLike[str]) -> None:
@@ -354,29 +264,11 @@ def _train(experiment: Experiment, folder: RunFolder, record: dict[str, Any]) ->
         plot_history(recorder.history(), title=f"{experiment.name}: training curves"),
     )
     folder.save_model(model)
-    write_mural_images(folder)
-
-
-def write_mural_images(folder: RunFolder) -> None:
-    """The captures' GIFs (filter murals over training) as TensorBoard image series in
-    `tensorboard/murals`, one step per frame; a failure here is said, never fails the run."""
-    gifs = sorted((folder.path / results.ARTIFACTS_DIR).glob("*/*.gif"))
-    if not gifs:
-        return
     try:
-        import numpy as np
-        import tensorflow as tf
-        from PIL import Image, ImageSequence
+        from convwatch.tensorboard_images import write_mural_images
 
-        writer = tf.summary.create_file_writer(str(folder.tensorboard_dir / "murals"))
-        with writer.as_default():
-            for gif in gifs:
-                with Image.open(gif) as image:
-                    for step, frame in enumerate(ImageSequence.Iterator(image)):
-                        pixels = np.asarray(frame.convert("RGB"))[None]
-                        tf.summary.image(f"{gif.parent.name}/{gif.stem}", pixels, step=step)
-        writer.close()
-    except Exception as error:
+        write_mural_images(folder)
+    except Exception as error:  # TensorBoard extras never fail a finished run
         say(f"murals not written to TensorBoard: {type(error).__name__}: {error}")
 
 

@@ -1,0 +1,109 @@
+"""What a sweep folder says about its runs: labels, overlaid curves, a table and verdicts.
+
+`summarize` runs after every point of a sweep has finished. It writes `sweep_curves.png`,
+`sweep_table.csv` and `sweep_verdicts.txt`, then the document-vs-run table and the overlaid
+pixel and loss charts of `convwatch.run_overlay`. The runs are already done by then, so a
+summary that fails is reported and never fails the sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from convwatch import results
+from convwatch.experiment import Experiment
+from convwatch.results import RunFolder
+
+
+def summarize(
+    sweep: RunFolder, runs: Sequence[dict[str, Any]], title: str, say: Callable[[str], None]
+) -> None:
+    """Write every sweep-level summary into `sweep`, printing verdicts and reference lines."""
+    from convwatch.run_overlay import overlay_sweep
+
+    try:
+        for line in summarize_sweep(sweep, runs, title=title):
+            say(line)
+    except Exception as error:
+        say(f"sweep summary not written: {type(error).__name__}: {error}")
+    try:
+        for line in overlay_sweep(sweep.path):
+            say(f"reference {line}")
+    except Exception as error:
+        say(f"sweep overlay not written: {type(error).__name__}: {error}")
+
+
+def sweep_label(variant: Experiment, keys: Sequence[str]) -> str:
+    """What tells a sweep point apart: its values of the swept keys (`adam`, `filters=2, ...`)."""
+    values = []
+    for key in keys:
+        value: Any = variant.config()
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        values.append(value)
+    if len(keys) == 1:
+        return str(values[0])
+    return ", ".join(
+        f"{key.rsplit('.', 1)[-1]}={value}" for key, value in zip(keys, values, strict=True)
+    )
+
+
+def summarize_sweep(
+    sweep: RunFolder, runs: Sequence[dict[str, Any]], target: float = 0.95, title: str = ""
+) -> list[str]:
+    """The sweep's runs side by side, written into the sweep folder; returns one verdict per run.
+
+    `sweep_curves.png`: every run's loss/accuracy curves overlaid; `sweep_table.csv`: final
+    figures and the first epoch each run reached `target` accuracy (train and validation);
+    `sweep_verdicts.txt`: the verdict lines.
+    """
+    from convwatch.plots import sweep_curves_figure
+
+    histories, rows, verdicts = {}, [], []
+    for run in runs:
+        if run.get("status") != "completed":
+            verdicts.append(f"{run['label']}: {run.get('status')}")
+            continue
+        folder = sweep.path / run["run"]
+        table = results.read_csv(folder / results.HISTORY_CSV)
+        history = {k: [float(r[k]) for r in table if r.get(k)] for k in (table[0] if table else {})}
+        metrics = results.read_json(folder / results.METRICS_JSON)["metrics"]
+        histories[run["label"]] = history
+        row = {"label": run["label"], "run": run["run"], "epochs": metrics.get("epochs")}
+        for key in ("params", "initial_test_accuracy", "test_accuracy", "test_loss"):
+            row[key] = metrics.get(key)
+        for split, name in (("train", "accuracy"), ("val", "val_accuracy")):
+            reached = [i + 1 for i, v in enumerate(history.get(name, [])) if v >= target]
+            row[f"epochs_to_{target:.0%}_{split}"] = reached[0] if reached else None
+        rows.append(row)
+        verdicts.append(_verdict(row, history, target))
+    if rows:
+        results.write_csv(sweep.path / "sweep_table.csv", rows, list(rows[0]))
+        results.write_figure(
+            sweep.path / "sweep_curves.png",
+            sweep_curves_figure(histories, title=title or f"{len(histories)} runs of the sweep"),
+        )
+    results.write_text(sweep.path / "sweep_verdicts.txt", "\n".join(verdicts) + "\n")
+    return verdicts
+
+
+def _verdict(row: dict[str, Any], history: dict[str, list[float]], target: float) -> str:
+    if row["test_accuracy"] is None:
+        return f"{row['label']}: test loss {row['test_loss']:.4g} after {row['epochs']} epochs"
+    parts = [
+        f"{row['label']}: test accuracy {row['test_accuracy']:.2%} after {row['epochs']} epochs"
+    ]
+    for split, name in (("val", "val_accuracy"), ("train", "accuracy")):
+        values = history.get(name)
+        if not values:
+            continue
+        epoch = row[f"epochs_to_{target:.0%}_{split}"]
+        what = "validation" if split == "val" else "train"
+        if epoch:
+            parts.append(f"{target:.0%} {what} accuracy at epoch {epoch}")
+        else:
+            best = max(range(len(values)), key=values.__getitem__)
+            best_text = f"best {values[best]:.2%}, epoch {best + 1}"
+            parts.append(f"{target:.0%} {what} accuracy not reached ({best_text})")
+    return "; ".join(parts)
