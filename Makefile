@@ -10,7 +10,7 @@ FORMAT ?= table
 OUT ?= $(RESULTS)/compare.html
 STAMP := $(VENV)/.installed
 
-.PHONY: setup experiment list compare report test lint format bench clean
+.PHONY: setup experiment list compare report test lint format bench soak clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,10 @@ test: lint
 # Ratios measured side by side in one process (see bench/); never part of `make test`.
 bench: setup
 	TF_CPP_MIN_LOG_LEVEL=2 CONVWATCH_OFFLINE=1 $(PY) bench/run_all.py
+
+# 20 short runs, some interrupted by signals, some NaN; checks every run folder (never in `make test`).
+soak: setup
+	TF_CPP_MIN_LOG_LEVEL=2 CONVWATCH_OFFLINE=1 $(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

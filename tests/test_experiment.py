@@ -121,6 +121,8 @@ def test_config_is_plain_json_and_hash_ignores_description(experiment):
         "steps_per_epoch": None,
         "validation": "test",
         "shuffle": True,
+        "on_nan": "stop",
+        "strategy": "default",
     }
     other = Experiment(
         name="demo", description="other words", build_model=build, model={"units": 4}

@@ -1,13 +1,15 @@
 """The `convwatch` command: `run`, `list`, `compare`, `report`.
 
 Exit status: 0 done; 1 a run failed (its run.json says why); 2 bad input (unknown experiment,
-bad override, missing data); 130 interrupted.
+bad override, missing or corrupt data, not a run folder); 130 interrupted by SIGINT (Ctrl-C), 143
+by SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -28,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run an experiment into a new run folder")
-    run.add_argument("name", help="experiment name (see `convwatch list`)")
+    run.add_argument("name", nargs="?", help="experiment name (see `convwatch list`)")
     run.add_argument(
         "overrides",
         nargs="*",
@@ -36,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
         help="dotted-key overrides, e.g. fit.epochs=2 data.limit=2000; a,b,c sweeps",
     )
     run.add_argument("--results-dir", default="results", help="where run folders go")
+    run.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue an interrupted or failed run folder from its last checkpoint",
+    )
     commands.add_parser("list", help="list the available experiments")
     compare = commands.add_parser(
         "compare", help="compare run folders: a table of what differs, and an HTML page"
@@ -61,13 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compare":
             return _compare(args)
         if args.command == "report":
-            from convwatch.report import write_reports
+            return _report(args.paths)
+        from convwatch.runner import resume_run, run_experiment
 
-            for path in write_reports(args.paths, say=_note):
-                print(path)
+        if args.resume:
+            if args.name or args.overrides:
+                raise ConvwatchError("--resume RUN takes no experiment name or overrides")
+            print(resume_run(args.resume, experiments_path=args.experiments_dir))
             return 0
-        from convwatch.runner import run_experiment
-
+        if args.name is None:
+            raise ConvwatchError("run needs an experiment name (see `convwatch list`)")
         path = run_experiment(
             args.name, args.overrides, args.results_dir, experiments_path=args.experiments_dir
         )
@@ -79,13 +89,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunFailed as error:
         print(f"convwatch: {error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("convwatch: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as error:
+        signum = getattr(error, "signum", signal.SIGINT)
+        print(f"convwatch: interrupted by {signal.Signals(signum).name}", file=sys.stderr)
+        return 128 + signum
 
 
 def _note(message: str) -> None:
     print(f"convwatch: {message}", file=sys.stderr)
+
+
+def _report(paths: Sequence[str]) -> int:
+    """Rebuild the pages; a run.json that does not parse is bad input (exit 2), though the
+    pages, which list what could be read, are still written."""
+    from convwatch.compare import find_runs
+    from convwatch.report import write_reports
+    from convwatch.results import RUN_JSON, read_json
+
+    for path in write_reports(paths, say=_note):
+        print(path)
+    corrupt = []
+    for run in find_runs(paths):
+        if (run / RUN_JSON).is_file():
+            try:
+                record = read_json(run / RUN_JSON)
+            except (OSError, ValueError) as error:
+                corrupt.append(f"{run / RUN_JSON} ({error})")
+                continue
+            if not isinstance(record, dict):
+                corrupt.append(f"{run / RUN_JSON} (not a JSON object)")
+    if corrupt:
+        raise ConvwatchError(f"corrupt run.json, not a convwatch run record: {'; '.join(corrupt)}")
+    return 0
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -23,6 +23,8 @@ from convwatch.errors import ConvwatchError
 
 NORMALIZATIONS = ("unit", "standard", "none")
 VALIDATIONS = ("test", "none")
+ON_NAN = ("stop", "continue")
+STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 def _check_choice(section: str, key: str, value: Any, choices: Sequence[Any]) -> None:
@@ -91,8 +93,13 @@ class Fit:
     steps_per_epoch: int | None = None
     validation: str = "test"  # test: the held-out test set each epoch; none: no validation
     shuffle: bool = True
+    on_nan: str = "stop"  # stop: a NaN/inf loss fails the run; continue: let it explode on
+    # tf.distribute: mirrored = every local GPU (or CPU device); multiworker = TF_CONFIG's machines
+    strategy: str = "default"
 
     def __post_init__(self) -> None:
+        _check_choice("fit", "on_nan", self.on_nan, ON_NAN)
+        _check_choice("fit", "strategy", self.strategy, STRATEGIES)
         if self.epochs != 0:  # 0 fits nothing: the callbacks see the untrained model
             _check_positive("fit", "epochs", self.epochs)
         _check_positive("fit", "batch_size", self.batch_size)

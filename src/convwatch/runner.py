@@ -7,7 +7,10 @@ interrupted) and the comparison with the figures the source document reports.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
+import signal
 import sys
 import time
 import traceback
@@ -27,7 +30,11 @@ from convwatch.experiment import (
     parse_override,
 )
 from convwatch.results import RunFolder
+from convwatch.stopping import STOP, deferred, signals_handled
 from convwatch.sweeps import summarize, sweep_label
+
+CHECKPOINT = "checkpoint.keras"  # the last epoch-end model and optimizer state, for --resume
+CHECKPOINT_EVERY_S = float(os.environ.get("CONVWATCH_CHECKPOINT_EVERY_S", "10"))
 
 
 def say(message: str) -> None:
@@ -57,19 +64,73 @@ def run_experiment(
         check(variant)
     command = command or _command_line()
     parent = Path(results_dir) / experiment.name
+    with signals_handled():
+        try:
+            overrides = effective_overrides(experiment, overrides)
+            points = _point_overrides(overrides)
+            if len(variants) == 1:
+                folder = RunFolder.create(parent, variants[0].config_hash())
+                run_one(variants[0], folder, command, points[0])
+                return folder.path
+            return run_sweep(variants, parent, overrides, command, points)
+        finally:
+            with deferred():
+                if Path(results_dir).is_dir():
+                    write_report("write_results_index", results_dir)
+
+
+def resume_run(
+    path: str | os.PathLike[str],
+    *,
+    experiments_path: str | os.PathLike[str] | None = None,
+    command: str | None = None,
+) -> Path:
+    """Continue an interrupted or failed run in its own folder from its last checkpoint.
+
+    The experiment is loaded by name and given the run's recorded overrides; its config must
+    still hash as the run's did. history.csv keeps the epochs up to the checkpoint and grows.
+    """
+    folder = RunFolder(path)
     try:
-        if len(variants) == 1:
-            folder = RunFolder.create(parent, variants[0].config_hash())
-            run_one(variants[0], folder, command)
-            return folder.path
-        return run_sweep(variants, parent, effective_overrides(experiment, overrides), command)
-    finally:
-        if Path(results_dir).is_dir():
-            write_report("write_results_index", results_dir)
+        record = folder.read_run()
+    except (OSError, ValueError) as error:
+        raise ConvwatchError(
+            f"{path} is not a run folder with a readable run.json: {error}"
+        ) from None
+    if not isinstance(record, dict) or not isinstance(record.get("name"), str):
+        raise ConvwatchError(f"{folder.path / results.RUN_JSON} is not a convwatch run record")
+    if record.get("status") == "completed":
+        raise ConvwatchError(f"{path} already completed; nothing to resume")
+    if not (folder.path / CHECKPOINT).is_file() or not record.get("checkpoint_epoch"):
+        raise ConvwatchError(f"{path} has no checkpoint to resume from (none was saved)")
+    experiment = load_experiment(record["name"], experiments_path)
+    overrides = record.get("overrides") or []
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise ConvwatchError(f"{folder.path / results.RUN_JSON}: overrides must be strings")
+    (variant,) = apply_overrides(experiment, overrides)
+    if variant.config_hash() != record.get("config_hash"):
+        raise ConvwatchError(
+            f"experiment {record['name']!r} changed since {path} ran (config hash "
+            f"{variant.config_hash()} != {record.get('config_hash')}); it cannot be resumed"
+        )
+    check(variant)
+    with signals_handled():
+        run_one(variant, folder, command or _command_line(), overrides, resume=record)
+    return folder.path
+
+
+def _point_overrides(overrides: Sequence[str]) -> list[list[str]]:
+    """Each sweep point's own `key=value` overrides, in the order apply_overrides makes them."""
+    axes = [[f"{key}={raw}" for raw in raws] for key, raws in map(parse_override, overrides)]
+    return [list(point) for point in itertools.product(*axes)]
 
 
 def run_sweep(
-    variants: Sequence[Experiment], parent: Path, overrides: Sequence[str], command: str
+    variants: Sequence[Experiment],
+    parent: Path,
+    overrides: Sequence[str],
+    command: str,
+    points: Sequence[Sequence[str]] = (),
 ) -> Path:
     """One run folder per variant inside a new sweep folder; a failed run does not stop the rest."""
     import hashlib
@@ -78,25 +139,38 @@ def run_sweep(
     sweep = RunFolder.create(parent, f"sweep-{digest}")
     runs: list[dict[str, Any]] = []
     swept = [key for key, values in map(parse_override, overrides) if len(values) > 1]
+    listing = {"overrides": list(overrides), "planned": len(variants), "runs": runs}
     for number, variant in enumerate(variants, 1):
         label = sweep_label(variant, swept)
         say(f"sweep run {number}/{len(variants)}: {label}")
         folder = RunFolder.create(sweep.path, variant.config_hash())
         runs.append({"run": folder.path.name, "config_hash": variant.config_hash(), "label": label})
         try:
-            run_one(variant, folder, command)
-            runs[-1]["status"] = "completed"
+            run_one(variant, folder, command, points[number - 1] if points else ())
         except RunFailed:
-            runs[-1]["status"] = "failed"
+            pass
+        except KeyboardInterrupt:
+            done = sum(r["status"] == "completed" for r in runs)
+            say(f"sweep interrupted: {done} of {len(variants)} runs completed ({sweep.path})")
+            raise
         finally:
-            sweep.write_json("sweep.json", {"overrides": list(overrides), "runs": runs})
-            write_report("write_sweep_report", sweep.path)
+            with deferred():
+                runs[-1]["status"] = _recorded_status(folder)
+                sweep.write_json("sweep.json", listing)
+                write_report("write_sweep_report", sweep.path)
     summarize(sweep, runs, title=f"{parent.name}: {', '.join(swept)}", say=say)
     write_report("write_sweep_report", sweep.path)
     failed = [r["run"] for r in runs if r["status"] != "completed"]
     if failed:
         raise RunFailed(sweep.path, f"{len(failed)} of {len(runs)} sweep runs failed: {failed}")
     return sweep.path
+
+
+def _recorded_status(folder: RunFolder) -> str:
+    try:
+        return str(folder.read_run().get("status", "failed"))
+    except (OSError, ValueError, AttributeError):
+        return "failed"
 
 
 def write_report(writer: str, path: str | os.PathLike[str]) -> None:
@@ -140,8 +214,15 @@ def make_optimizer(spec: Optimizer) -> Any:
         ) from None
 
 
-def run_one(experiment: Experiment, folder: RunFolder, command: str) -> None:
-    """Run `experiment` into the empty `folder`, keeping run.json up to date throughout."""
+def run_one(
+    experiment: Experiment,
+    folder: RunFolder,
+    command: str,
+    overrides: Sequence[str] = (),
+    resume: dict[str, Any] | None = None,
+) -> None:
+    """Run `experiment` into the empty `folder` (or on from `resume`, the run.json of an
+    unfinished run there), keeping run.json up to date throughout."""
     from convwatch.environment import describe
 
     record: dict[str, Any] = {
@@ -157,17 +238,41 @@ def run_one(experiment: Experiment, folder: RunFolder, command: str) -> None:
         "data_source": None,
         "data_full": None,
         "epochs_completed": 0,
+        "checkpoint_epoch": 0,
+        "overrides": list(overrides),
         **describe(experiments_dir()),
     }
+    if resume is not None:
+        resumed = {"at": record["started"], "from_epoch": resume["checkpoint_epoch"]}
+        record = {
+            **resume,
+            "status": "running",
+            "error": None,
+            "ended": None,
+            "epochs_completed": resume["checkpoint_epoch"],
+            "resumed": [*resume.get("resumed", []), resumed],
+        }
+        record.pop("traceback", None)
     start = time.monotonic()
     folder.write_json(results.RUN_JSON, record)
-    folder.write_json(results.CONFIG_JSON, experiment.config())
+    if resume is None:
+        folder.write_json(results.CONFIG_JSON, experiment.config())
     say(f"run folder {folder.path}")
     try:
-        _train(experiment, folder, record)
+        _train(experiment, folder, record, resume is not None)
         record["status"] = "completed"
-    except KeyboardInterrupt:
-        record.update(status="interrupted", error="interrupted by the user (KeyboardInterrupt)")
+    except KeyboardInterrupt as error:
+        name = signal.Signals(getattr(error, "signum", signal.SIGINT)).name
+        done = record["epochs_completed"]
+        record.update(
+            status="interrupted",
+            error=f"interrupted by {name} after {done} of {experiment.fit.epochs} epochs",
+        )
+        say(f"run {record['error']}; files written so far are kept")
+        raise
+    except ConvwatchError as error:  # bad input found only now (a corrupt dataset file)
+        record.update(status="failed", error=f"{type(error).__name__}: {error}")
+        say(f"run failed: {record['error']}")
         raise
     except BaseException as error:
         record.update(
@@ -178,17 +283,22 @@ def run_one(experiment: Experiment, folder: RunFolder, command: str) -> None:
         say(f"run failed: {record['error']}")
         raise RunFailed(folder.path, record["error"]) from error
     finally:
-        record.update(ended=_now(), duration_s=round(time.monotonic() - start, 2))
-        folder.write_json(results.RUN_JSON, record)
-        write_report("write_run_report", folder.path)
+        with deferred():
+            record.update(ended=_now(), duration_s=round(time.monotonic() - start, 2))
+            folder.write_json(results.RUN_JSON, record)
+            write_report("write_run_report", folder.path)
     say(f"completed in {record['duration_s']:.1f} s: {folder.path}")
 
 
-def _train(experiment: Experiment, folder: RunFolder, record: dict[str, Any]) -> None:
+def _train(
+    experiment: Experiment, folder: RunFolder, record: dict[str, Any], resume: bool = False
+) -> None:
     import keras
 
     from convwatch.callbacks import HistoryRecorder
+    from convwatch.callbacks.epoch_checkpoint import EpochCheckpoint
     from convwatch.callbacks.registry import build_callbacks
+    from convwatch.callbacks.run_guard import RunGuard
     from convwatch.data import load_dataset
     from convwatch.plots import plot_history
     from convwatch.prepare import prepare
@@ -209,38 +319,57 @@ def _train(experiment: Experiment, folder: RunFolder, record: dict[str, Any]) ->
         say(f"data: {note}")
     arrays = prepare(dataset, spec)
 
-    model = experiment.build_model(**experiment.model_options())
-    model.compile(
-        optimizer=make_optimizer(experiment.compile.optimizer),
-        loss=experiment.compile.loss,
-        metrics=list(experiment.compile.metrics),
-    )
-    if not model.built:
-        model(arrays.x_train[:1])
+    strategy = distribution_strategy(experiment.fit.strategy)
+    if strategy is not None:
+        record["replicas"] = strategy.num_replicas_in_sync
+        say(f"{experiment.fit.strategy} strategy: {strategy.num_replicas_in_sync} replicas")
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = experiment.build_model(**experiment.model_options())
+        model.compile(
+            optimizer=make_optimizer(experiment.compile.optimizer),
+            loss=experiment.compile.loss,
+            metrics=list(experiment.compile.metrics),
+        )
+        if not model.built:
+            model(arrays.x_train[:1])
     arrays = _targets_per_output(model, arrays)
     folder.write_text(results.SUMMARY_TXT, _summary(model))
     # Epoch 0: the untrained model on the test set, so every run shows its starting point.
     initial = model.evaluate(arrays.x_test, arrays.y_test, verbose=0, return_dict=True)
     say("before training: " + ", ".join(f"test {k} {float(v):.4g}" for k, v in initial.items()))
 
-    recorder = HistoryRecorder(folder.path, on_epoch=lambda n: _progress(folder, record, n))
+    initial_epoch = record["checkpoint_epoch"] if resume else 0
+    if resume:  # weights and optimizer state only: nothing in the file is deserialized
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(folder.path / CHECKPOINT)
+        say(f"resumed from the checkpoint after epoch {initial_epoch}")
+    recorder = _history_recorder(HistoryRecorder, folder, record, initial_epoch)
+
+    def saved(epochs: int) -> None:
+        record["checkpoint_epoch"] = epochs
+        folder.write_json(results.RUN_JSON, record)
+
     callbacks = [
+        RunGuard(STOP.error, on_nan=experiment.fit.on_nan),
         recorder,
+        EpochCheckpoint(folder.path / CHECKPOINT, every_s=CHECKPOINT_EVERY_S, on_save=saved),
         keras.callbacks.TensorBoard(log_dir=str(folder.tensorboard_dir), histogram_freq=1),
         *build_callbacks(experiment.callbacks, arrays, dataset, folder),
     ]
     fit = experiment.fit
     validation = (arrays.x_test, arrays.y_test) if fit.validation == "test" else None
-    model.fit(
-        *_training_data(arrays, fit.batch_size, fit.steps_per_epoch, experiment.seed),
-        batch_size=None if fit.steps_per_epoch else fit.batch_size,  # a stream is batched
-        epochs=fit.epochs,
-        steps_per_epoch=fit.steps_per_epoch,
-        validation_data=validation,
-        shuffle=fit.shuffle,
-        callbacks=callbacks,
-        verbose=1 if sys.stdout.isatty() else 2,
-    )
+    with deferred():  # a signal stops fit at the next batch (RunGuard), not mid-write
+        model.fit(
+            *_training_data(arrays, fit.batch_size, fit.steps_per_epoch, experiment.seed),
+            batch_size=None if fit.steps_per_epoch else fit.batch_size,  # a stream is batched
+            epochs=fit.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=fit.steps_per_epoch,
+            validation_data=validation,
+            shuffle=fit.shuffle,
+            callbacks=callbacks,
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
     evaluation = model.evaluate(arrays.x_test, arrays.y_test, verbose=0, return_dict=True)
     metrics = final_metrics(evaluation, recorder.rows)
     metrics.update({f"initial_test_{k}": float(v) for k, v in initial.items()})
@@ -264,12 +393,52 @@ def _train(experiment: Experiment, folder: RunFolder, record: dict[str, Any]) ->
         plot_history(recorder.history(), title=f"{experiment.name}: training curves"),
     )
     folder.save_model(model)
+    (folder.path / CHECKPOINT).unlink(missing_ok=True)  # model.keras now holds the same
     try:
         from convwatch.tensorboard_images import write_mural_images
 
         write_mural_images(folder)
     except Exception as error:  # TensorBoard extras never fail a finished run
         say(f"murals not written to TensorBoard: {type(error).__name__}: {error}")
+
+
+def _history_recorder(
+    recorder_class: Any, folder: RunFolder, record: dict[str, Any], epochs: int
+) -> Any:
+    """A HistoryRecorder; on a resumed run it starts from history.csv's first `epochs` rows."""
+    earlier = []
+    if epochs:
+        earlier = [
+            {k: int(v) if k == "epoch" else float(v) for k, v in row.items() if v != ""}
+            for row in results.read_csv(folder.path / results.HISTORY_CSV)[:epochs]
+        ]
+
+    class Continued(recorder_class):
+        def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+            self.rows = list(earlier)
+
+    return Continued(folder.path, on_epoch=lambda n: _progress(folder, record, n))
+
+
+def distribution_strategy(name: str) -> Any:
+    """The tf.distribute strategy `fit.strategy` names; None for the default (one device).
+
+    `mirrored` copies the model onto every local GPU, or every logical CPU device where there is
+    no GPU; `multiworker` trains on the machines TF_CONFIG lists (each one runs the command).
+    """
+    if name == "default":
+        return None
+    import tensorflow as tf
+
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    if gpus:
+        return tf.distribute.MirroredStrategy(gpus)
+    cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(
+        cpus, cross_device_ops=tf.distribute.ReductionToOneDevice()
+    )
 
 
 def _training_data(arrays: Any, batch_size: int, steps: int | None, seed: int) -> tuple[Any, ...]:

@@ -7,7 +7,7 @@ from convwatch.errors import DataError
 
 
 def test_names():
-    assert DATASETS == ("fashion_mnist", "mnist", "shapes")
+    assert DATASETS == ("fashion_mnist", "mnist", "shapes", "sample_photo")
 
 
 def test_unknown_name_lists_valid():

@@ -7,7 +7,10 @@ from convwatch.callbacks.embedding_projector import EmbeddingProjector
 from convwatch.callbacks.filter_evolution import FilterEvolution
 from convwatch.callbacks.filter_maximization import FilterMaximization
 from convwatch.callbacks.history_recorder import HistoryRecorder
+from convwatch.callbacks.interpretation import Interpretation
+from convwatch.callbacks.layer_shapes import LayerShapes
 from convwatch.callbacks.output_evolution import OutputEvolution
+from convwatch.callbacks.partial_outputs import PartialOutputs
 from convwatch.callbacks.pixel_tracker import PixelTracker
 from convwatch.callbacks.weight_range import WeightRange
 
@@ -19,7 +22,10 @@ __all__ = [
     "FilterEvolution",
     "FilterMaximization",
     "HistoryRecorder",
+    "Interpretation",
+    "LayerShapes",
     "OutputEvolution",
+    "PartialOutputs",
     "PixelTracker",
     "WeightRange",
 ]

@@ -98,6 +98,31 @@ def _weight_range(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: P
     return WeightRange(out_dir=out_dir, **options)
 
 
+def _interpretation(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.interpretation import Interpretation
+
+    size = options.pop("size", 6)  # the first `size` test images, one row each
+    return Interpretation(
+        arrays.x_test[:size],
+        arrays.labels_test[:size],
+        out_dir=out_dir,
+        class_names=dataset.class_names or None,
+        **options,
+    )
+
+
+def _partial_outputs(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.partial_outputs import PartialOutputs
+
+    return PartialOutputs(arrays.x_test[:1], out_dir=out_dir, **options)
+
+
+def _layer_shapes(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.layer_shapes import LayerShapes
+
+    return LayerShapes(out_dir=out_dir, **options)
+
+
 # name -> (factory(options, arrays, dataset, out_dir), callback class path, extra options)
 FACTORIES: dict[str, tuple[Callable[..., Any], str, tuple[str, ...]]] = {
     "ActivationCapture": (_activation_capture, "activation_capture", ("probe_size",)),
@@ -108,8 +133,12 @@ FACTORIES: dict[str, tuple[Callable[..., Any], str, tuple[str, ...]]] = {
     "PixelTracker": (_pixel_tracker, "pixel_tracker", ("circles",)),
     "OutputEvolution": (_output_evolution, "output_evolution", ()),
     "WeightRange": (_weight_range, "weight_range", ()),
+    "Interpretation": (_interpretation, "interpretation", ("size",)),
+    "PartialOutputs": (_partial_outputs, "partial_outputs", ()),
+    "LayerShapes": (_layer_shapes, "layer_shapes", ()),
 }
 _SUPPLIED = {"out_dir", "probe", "data", "labels", "class_names", "self"}
+_SUPPLIED |= {"images"}  # Interpretation: the test images, like `data`
 
 
 def _valid_options(name: str) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from convwatch.data import fashion_mnist, mnist, shapes
+from convwatch.data import fashion_mnist, mnist, sample_photo, shapes
 from convwatch.data.dataset import Dataset
 from convwatch.data.subset import apply_limits
 from convwatch.errors import DataError
@@ -19,6 +19,7 @@ LOADERS: dict[str, tuple[Callable[..., Dataset], tuple[str, ...]]] = {
     "fashion_mnist": (fashion_mnist.load, ()),
     "mnist": (mnist.load, ()),
     "shapes": (shapes.load, ("size", "variant", "target")),
+    "sample_photo": (sample_photo.load, ("photo", "gray", "size", "square")),
 }
 DATASETS: tuple[str, ...] = tuple(LOADERS)
 

@@ -12,6 +12,7 @@ from convwatch.plots.curves import plot_history
 from convwatch.plots.embedding import neighbour_strips_figure, scatter_figure, thumbnail_map
 from convwatch.plots.figure import new_figure
 from convwatch.plots.frames import animation_frames, caption_frame
+from convwatch.plots.interpretation import interpretation_rows, signed_image
 from convwatch.plots.mural import (
     feature_map_mural,
     filter_mural,
@@ -19,6 +20,7 @@ from convwatch.plots.mural import (
     tile,
     to_uint8_frame,
 )
+from convwatch.plots.stages import stages_grid
 
 __all__ = [
     "new_figure",
@@ -39,4 +41,7 @@ __all__ = [
     "per_class_accuracy_figure",
     "prediction_grid_figure",
     "sweep_curves_figure",
+    "interpretation_rows",
+    "signed_image",
+    "stages_grid",
 ]

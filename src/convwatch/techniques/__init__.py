@@ -11,9 +11,14 @@ from convwatch.techniques.classification import (
     top_k,
 )
 from convwatch.techniques.embed import embed
+from convwatch.techniques.grad_cam import grad_cam
+from convwatch.techniques.guided_backprop import guided_backprop
 from convwatch.techniques.layers import find_layers, first_conv_layer, penultimate_layer
 from convwatch.techniques.maximize import maximize_filters
 from convwatch.techniques.neighbours import nearest_neighbours
+from convwatch.techniques.occlusion import occlusion_map
+from convwatch.techniques.saliency import saliency_map
+from convwatch.techniques.shapes import conv_arithmetic, conv_output_size, layer_shapes
 
 __all__ = [
     "embed",
@@ -30,4 +35,11 @@ __all__ = [
     "overall_accuracy",
     "per_class_accuracy",
     "top_k",
+    "grad_cam",
+    "guided_backprop",
+    "occlusion_map",
+    "saliency_map",
+    "conv_arithmetic",
+    "conv_output_size",
+    "layer_shapes",
 ]

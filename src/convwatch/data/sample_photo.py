@@ -1,0 +1,47 @@
+"""The photographs scikit-learn ships (`china.jpg`, `flower.jpg`): real images, no download.
+
+One photo as train and test alike, shaped (1, H, W, C): grayscale by default (the luminance
+0.299 R + 0.587 G + 0.114 B, rounded), optionally centre-cropped to a square, and shrunk so
+its long side is `size` pixels.
+The target is the class id 0, so the classifier path of the runner accepts it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from convwatch.data.dataset import Dataset
+from convwatch.errors import DataError
+
+PHOTOS = ("china", "flower")
+
+
+def load(
+    photo: str = "china", gray: bool = True, size: int | None = 320, square: bool = False
+) -> Dataset:
+    """The sample photo `photo` as uint8 (1, H, W, 1) (or (1, H, W, 3) with `gray=False`);
+    `square=True` first crops the centre square (then H = W = `size`)."""
+    if photo not in PHOTOS:
+        raise DataError(f"sample_photo: photo must be one of {', '.join(PHOTOS)}, got {photo!r}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 16):
+        raise DataError(f"sample_photo: size must be None or a whole number >= 16, got {size!r}")
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+
+    image = Image.fromarray(load_sample_image(f"{photo}.jpg"))
+    if square:
+        side = min(image.size)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        image = image.crop((left, top, left + side, top + side))
+    if size is not None and max(image.size) > size:
+        scale = size / max(image.size)
+        image = image.resize((round(image.width * scale), round(image.height * scale)))
+    x = np.asarray(image.convert("L"))[..., None] if gray else np.asarray(image)
+    x = x[np.newaxis].astype(np.uint8)
+    y = np.zeros(1, np.int64)
+    shape = "x".join(map(str, x.shape[1:3]))
+    source = (
+        f"scikit-learn sample photo {photo}.jpg, {shape}, {'grayscale' if gray else 'RGB'} "
+        "(shipped with scikit-learn)"
+    )
+    return Dataset("sample_photo", x, y, x.copy(), y.copy(), ("photo",), source, True)

@@ -1,0 +1,91 @@
+"""Occlusion maps (Zeiler & Fergus, 2013): how much hiding each patch costs the class.
+
+A `patch x patch` square of `fill` slides over the image with step `stride`; each position's
+patched copy is predicted, and the drop in the class probability is spread over the pixels the
+patch covered (each pixel gets the mean drop of the patches that covered it). The patched copies
+are made and predicted inside one compiled graph, many images and positions per call, never one
+predict call per position.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from convwatch.techniques.class_score import check_inputs, class_scores, compiled, first_output
+
+
+def patch_masks(height: int, width: int, patch: int, stride: int) -> np.ndarray:
+    """float32 `(P, H, W)`: 1 inside the patch at each position, row by row."""
+    if not (1 <= patch <= min(height, width)) or stride < 1:
+        raise ValueError(
+            f"patch must be in 1..{min(height, width)} and stride >= 1. "
+            f"Received: patch={patch}, stride={stride}"
+        )
+    tops = range(0, height - patch + 1, stride)
+    lefts = range(0, width - patch + 1, stride)
+    masks = np.zeros((len(tops) * len(lefts), height, width), np.float32)
+    for i, (top, left) in enumerate((t, s) for t in tops for s in lefts):
+        masks[i, top : top + patch, left : left + patch] = 1.0
+    return masks
+
+
+def occlusion_map(
+    model,
+    images,
+    classes=None,
+    patch: int = 4,
+    stride: int = 1,
+    fill: float = 0.0,
+    batch_size: int = 1024,
+) -> np.ndarray:
+    """Drop of each image's class probability when the patch covers each pixel.
+
+    Args:
+        model: a Keras 3 classifier (Sequential, functional, nested; built or not).
+        images: `(N, H, W, C)` floats, as the model takes them.
+        classes: `(N,)` true class per image; None uses the predicted class. Defaults to None.
+        patch: side of the square patch, in pixels. Defaults to 4.
+        stride: step between patch positions. Defaults to 1.
+        fill: the value the patch paints. Defaults to 0.0.
+        batch_size: at most this many patched copies per model call (whole images at a time,
+            at least one image). Defaults to 1024.
+
+    Returns:
+        float32 `(N, H, W)`: positive where hiding the pixel lowers the class's probability;
+        0 for pixels no patch position covers.
+    """
+    x, c = check_inputs("occlusion_map", model, images, classes)
+    masks = patch_masks(x.shape[1], x.shape[2], int(patch), int(stride))
+    run = compiled(model, ("occlusion", x.shape[1:]), lambda: _occlude(model, x))
+    per_call = max(1, batch_size // len(masks))
+    maps = [
+        run(x[i : i + per_call], c[i : i + per_call], masks, np.float32(fill)).numpy()
+        for i in range(0, len(x), per_call)
+    ]
+    return np.concatenate(maps)
+
+
+def _occlude(model, x):
+    image = tf.TensorSpec((None, *x.shape[1:]), tf.float32)
+    signature = [image, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None, *x.shape[1:3]))]
+
+    @tf.function(input_signature=[*signature, tf.TensorSpec((), tf.float32)])
+    def occlude(images, classes, masks, fill):
+        shape = tf.shape(images)
+        n, p = shape[0], tf.shape(masks)[0]
+        clean, classes = class_scores(first_output(model(images, training=False)), classes)
+        cover = masks[None, :, :, :, None]  # (1, P, H, W, 1)
+        patched = images[:, None] * (1.0 - cover) + fill * cover  # (n, P, H, W, C)
+        patched = tf.reshape(patched, tf.concat([[n * p], shape[1:]], axis=0))
+        scores, _ = class_scores(
+            first_output(model(patched, training=False)), tf.repeat(classes, p)
+        )
+        drops = clean[:, None] - tf.reshape(scores, [n, p])  # (n, P)
+        flat = tf.reshape(masks, [p, -1])
+        total = tf.matmul(drops, flat)  # each pixel: the sum of the drops of patches over it
+        count = tf.reduce_sum(flat, axis=0)
+        heat = tf.math.divide_no_nan(total, count[None])
+        return tf.reshape(heat, tf.stack([n, shape[1], shape[2]]))
+
+    return occlude

@@ -1,0 +1,18 @@
+"""LayerShapes writes the shape table and the conv arithmetic check once, at train begin."""
+
+from __future__ import annotations
+
+from convwatch.callbacks import LayerShapes
+from convwatch.results import read_csv
+
+
+def test_writes_shapes_and_arithmetic(seq, data, tmp_path, capsys):
+    x, y = data
+    seq.fit(x, y, epochs=1, verbose=0, callbacks=[LayerShapes(out_dir=tmp_path)])
+    rows = read_csv(tmp_path / "layer_shapes.csv")
+    assert [r["layer"] for r in rows] == ["conv", "pool", "flatten", "hidden", "predictions"]
+    assert rows[0]["output_shape"] == "(None, 10, 10, 4)"
+    checks = read_csv(tmp_path / "conv_arithmetic.csv")
+    assert {c["agree"] for c in checks} == {"True"}
+    assert "block" not in (tmp_path / "layer_shapes.txt").read_text()
+    assert "(None, 5, 5, 4)" in capsys.readouterr().out
