@@ -22,13 +22,13 @@ from convwatch import results
 from convwatch.catalog import experiments_dir, load_experiment
 from convwatch.errors import ConvwatchError, RunFailed
 from convwatch.experiment import (
-    OPTIMIZER_PRESETS,
     Experiment,
-    Optimizer,
     apply_overrides,
     effective_overrides,
     parse_override,
 )
+from convwatch.keras_setup import distribution_strategy, make_optimizer
+from convwatch.metrics import compare_references, final_metrics
 from convwatch.results import RunFolder
 from convwatch.stopping import STOP, deferred, signals_handled
 from convwatch.sweeps import summarize, sweep_label
@@ -195,23 +195,6 @@ def check(experiment: Experiment) -> None:
         )
     make_optimizer(experiment.compile.optimizer)
     check_callbacks(experiment.callbacks)
-
-
-def make_optimizer(spec: Optimizer) -> Any:
-    """The Keras optimizer `spec` names, or a ConvwatchError saying what was wrong."""
-    import keras
-
-    name, preset = OPTIMIZER_PRESETS.get(spec.name, (spec.name, {}))
-    rate = {} if spec.learning_rate is None else {"learning_rate": spec.learning_rate}
-    config = {**rate, **preset, **spec.options}
-    try:
-        return keras.optimizers.get({"class_name": name, "config": config})
-    except (ValueError, TypeError) as error:
-        raise ConvwatchError(
-            f"compile.optimizer {spec.name!r} with options {config} is not a Keras optimizer "
-            f"(e.g. sgd, adam, rmsprop, adagrad, adadelta, nadam, adamw) or a preset "
-            f"({', '.join(OPTIMIZER_PRESETS)}): {error}"
-        ) from None
 
 
 def run_one(
@@ -420,27 +403,6 @@ def _history_recorder(
     return Continued(folder.path, on_epoch=lambda n: _progress(folder, record, n))
 
 
-def distribution_strategy(name: str) -> Any:
-    """The tf.distribute strategy `fit.strategy` names; None for the default (one device).
-
-    `mirrored` copies the model onto every local GPU, or every logical CPU device where there is
-    no GPU; `multiworker` trains on the machines TF_CONFIG lists (each one runs the command).
-    """
-    if name == "default":
-        return None
-    import tensorflow as tf
-
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
-    if gpus:
-        return tf.distribute.MirroredStrategy(gpus)
-    cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
-    return tf.distribute.MirroredStrategy(
-        cpus, cross_device_ops=tf.distribute.ReductionToOneDevice()
-    )
-
-
 def _training_data(arrays: Any, batch_size: int, steps: int | None, seed: int) -> tuple[Any, ...]:
     """Arrays for plain epochs; a repeating tf.data stream when steps per epoch are fixed."""
     if steps is None:
@@ -462,40 +424,6 @@ def _targets_per_output(model: Any, arrays: Any) -> Any:
     return dataclasses.replace(
         arrays, y_train=(arrays.y_train,) * count, y_test=(arrays.y_test,) * count
     )
-
-
-def final_metrics(evaluation: dict[str, float], rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Test metrics (`test_*`, plus `test_error` = 1 - accuracy) and the last epoch's logs."""
-    metrics: dict[str, Any] = {f"test_{k}": float(v) for k, v in evaluation.items()}
-    if "test_accuracy" in metrics:
-        metrics["test_error"] = 1.0 - metrics["test_accuracy"]
-    if rows:
-        last = rows[-1]
-        metrics.update({f"final_{k}": v for k, v in last.items() if k != "epoch"})
-        metrics["epochs"] = last["epoch"]
-    return metrics
-
-
-def compare_references(experiment: Experiment, metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """For each reference figure: what the document says and what this run got."""
-    lines = []
-    config = experiment.config()
-    for ref in experiment.references:
-        if not ref.applies_to(config):  # a figure for another setting (`Reference.when`)
-            continue
-        got = metrics.get(ref.metric)
-        lines.append(
-            {
-                "metric": ref.metric,
-                "label": ref.label,
-                "source": ref.source,
-                "reference": ref.value,
-                "this_run": got,
-                "reference_text": ref.format(ref.value),
-                "this_run_text": ref.format(got),
-            }
-        )
-    return lines
 
 
 def _summary(model: Any) -> str:
