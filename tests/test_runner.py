@@ -138,6 +138,10 @@ def test_bad_settings_fail_before_any_folder_is_written(tmp_path):
         run_experiment(TINY, ["data.name=cifar"], results_dir=tmp_path)
     with pytest.raises(ConvwatchError, match="unknown override key"):
         run_experiment(TINY, ["fit.epoch=1"], results_dir=tmp_path)
+    with pytest.raises(ConvwatchError, match="'nonsense' is not a Keras loss"):
+        run_experiment(TINY, ["compile.loss=nonsense"], results_dir=tmp_path)
+    with pytest.raises(ConvwatchError, match="unknown option 'foo' for dataset 'mnist'"):
+        run_experiment(TINY, ["data.options.foo=1"], results_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 

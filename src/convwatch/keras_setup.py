@@ -44,3 +44,16 @@ def distribution_strategy(name: str) -> Any:
     return tf.distribute.MirroredStrategy(
         cpus, cross_device_ops=tf.distribute.ReductionToOneDevice()
     )
+
+
+def check_loss(name: str) -> None:
+    """Raise ConvwatchError unless Keras knows the loss `compile.loss` names."""
+    import keras
+
+    try:
+        keras.losses.get(name)
+    except (ValueError, TypeError) as error:
+        raise ConvwatchError(
+            f"compile.loss {name!r} is not a Keras loss (e.g. categorical_crossentropy, "
+            f"sparse_categorical_crossentropy, mse, mae, binary_crossentropy): {error}"
+        ) from None

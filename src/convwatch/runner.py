@@ -27,7 +27,7 @@ from convwatch.experiment import (
     effective_overrides,
     parse_override,
 )
-from convwatch.keras_setup import distribution_strategy, make_optimizer
+from convwatch.keras_setup import check_loss, distribution_strategy, make_optimizer
 from convwatch.metrics import compare_references, final_metrics
 from convwatch.results import RunFolder
 from convwatch.stopping import STOP, deferred, signals_handled
@@ -188,12 +188,15 @@ def check(experiment: Experiment) -> None:
     """Fail fast, before any folder exists, on a dataset or optimizer that cannot work."""
     from convwatch.callbacks.registry import check_callbacks
     from convwatch.data import DATASETS
+    from convwatch.data.registry import check_dataset
 
     if experiment.data.name not in DATASETS:
         raise ConvwatchError(
             f"data.name must be one of {', '.join(DATASETS)}. Received: {experiment.data.name!r}"
         )
+    check_dataset(experiment.data.name, experiment.data.options)
     make_optimizer(experiment.compile.optimizer)
+    check_loss(experiment.compile.loss)
     check_callbacks(experiment.callbacks)
 
 

@@ -7,7 +7,7 @@ stratified `limit`/`test_limit` to the classifier datasets after loading.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from convwatch.data import fashion_mnist, mnist, sample_photo, shapes
 from convwatch.data.dataset import Dataset
@@ -24,6 +24,19 @@ LOADERS: dict[str, tuple[Callable[..., Dataset], tuple[str, ...]]] = {
 DATASETS: tuple[str, ...] = tuple(LOADERS)
 
 
+def check_dataset(name: str, options: Mapping[str, object]) -> None:
+    """Raise DataError for an unknown dataset or loader option, without loading anything."""
+    if name not in LOADERS:
+        raise DataError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
+    valid = LOADERS[name][1]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise DataError(
+            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+            f"for dataset {name!r}; valid options: {', '.join(valid) or '(none)'}"
+        )
+
+
 def load_dataset(
     name: str,
     *,
@@ -33,16 +46,8 @@ def load_dataset(
     **options: object,
 ) -> Dataset:
     """Load dataset `name`; `limit`/`test_limit` take stratified subsets (ignored for shapes)."""
-    if name not in LOADERS:
-        raise DataError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
-    loader, valid = LOADERS[name]
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise DataError(
-            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
-            f"for dataset {name!r}; valid options: {', '.join(valid) or '(none)'}"
-        )
-    data = loader(**options)
+    check_dataset(name, options)
+    data = LOADERS[name][0](**options)
     if name == "shapes":
         if limit is None and test_limit is None:
             return data
