@@ -6,7 +6,9 @@ probability), occlusion (the drop of the true class's probability under a 4x4 gr
 document 001/002), Grad-CAM on the last conv layer and guided backpropagation (001), for the
 same 8 test images, one row per image.
 
-Command: `make experiment NAME=fashion_inspect` (under a minute on two CPU cores).
+Command: `make experiment NAME=fashion_inspect` (under a minute on two CPU cores). To look
+inside a net trained before, without training: `make experiment NAME=fashion_inspect
+ARGS="model=results/fashion_cnn/<run>"` (the run folder's model.keras; tags become epoch000).
 Pictures: `artifacts/Interpretation/<technique>_epoch002.png` (maps in `interpretation_*.npz`)
 and `artifacts/ActivationCapture/<layer>_epoch002.png` (the partial outputs).
 """

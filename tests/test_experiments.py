@@ -35,13 +35,30 @@ def test_larger_cnn_matches_the_document():
     assert ref.format(ref.value) == "0.78%"
 
 
+# Image optimisation: a few steps show the mechanics; the defaults take a minute each.
+QUICK = {
+    "deep_dream": ["callbacks.DeepDream.steps=2", "callbacks.DeepDream.size=48"],
+    "style_transfer": ["callbacks.StyleTransfer.steps=3", "data.options.size=32"],
+}
+
+
+# What each image-optimisation run writes, and the network it must say it fell back to.
+FALLBACKS = {
+    "deep_dream": ("DeepDream/dream_epoch001.png", "inception_v3_weights"),
+    "style_transfer": ("StyleTransfer/style_transfer_epoch001.png", "vgg19_weights"),
+}
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_experiment_runs_shrunk(name, tmp_path):
+def test_experiment_runs_shrunk(name, tmp_path, monkeypatch):
+    # No ImageNet weights, even on a machine that has them cached: the fallbacks run.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setattr("convwatch.networks.FALLBACK_CACHE_DIR", tmp_path / "keras_tmp")
     # A declared sweep (mnist_optimizers, fashion_gap) runs its first two points only.
     shrunk = [f"{key}={','.join(values[:2])}" for key, values in map(parse_override, SWEEPS[name])]
     path = run_experiment(
         name,
-        ["fit.epochs=1", "data.limit=100", "data.test_limit=50", *shrunk],
+        ["fit.epochs=1", "data.limit=100", "data.test_limit=50", *shrunk, *QUICK.get(name, [])],
         results_dir=tmp_path,
     )
     if (path / "sweep.json").is_file():
@@ -49,3 +66,9 @@ def test_experiment_runs_shrunk(name, tmp_path):
         assert len(runs) == 2 and all(r["status"] == "completed" for r in runs)
     else:
         assert read_json(path / "run.json")["status"] == "completed"
+    if name in FALLBACKS:
+        picture, weights = FALLBACKS[name]
+        assert (path / "artifacts" / picture).is_file()
+        (note,) = read_json(path / "run.json")["notes"]
+        assert note.count("FALLBACK, not an ImageNet network") == 1 and weights in note
+        assert "FALLBACK, not an ImageNet network" in (path / "index.html").read_text()

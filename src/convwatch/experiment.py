@@ -156,6 +156,9 @@ class Experiment:
     # Overrides applied unless the command line sets the same key; a comma list here makes the
     # experiment a sweep by default (`sweep=("compile.optimizer.name=sgd,adam",)`).
     sweep: tuple[str, ...] = ()
+    # A trained model to use in place of `build_model`: a run folder (its model.keras) or a
+    # .keras file. Set from the command line as `model=PATH`, which also sets fit.epochs=0.
+    model_from: str | None = None
 
     def __post_init__(self) -> None:
         params = model_parameters(self.build_model)
@@ -183,6 +186,8 @@ class Experiment:
             "callbacks": _plain(self.callbacks),
             "seed": self.seed,
             "references": _plain(self.references),
+            # only when set, so the hashes of runs that build their model stay as they were
+            **({"model_from": self.model_from} if self.model_from else {}),
         }
 
     def config_hash(self) -> str:
@@ -215,7 +220,8 @@ def _plain(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- overrides
 
-_FIXED = {"name", "description", "build_model", "references", "sweep"}
+_FIXED = {"name", "description", "build_model", "references", "sweep", "model_from"}
+MODEL_FROM_KEY = "model"  # `model=PATH`: a trained model (run folder or .keras file) to load
 _OPEN_MAPPINGS = {"options"}  # dicts that accept new keys (loader and optimizer options)
 
 
@@ -241,6 +247,7 @@ def override_keys(experiment: Experiment) -> list[str]:
 
     walk(experiment, "")
     keys += [f"model.{k}" for k in model_parameters(experiment.build_model)]
+    keys.append(MODEL_FROM_KEY)
     return sorted(set(keys))
 
 
@@ -277,7 +284,8 @@ def apply_overrides(experiment: Experiment, overrides: Sequence[str]) -> list[Ex
     result = []
     for point in itertools.product(*axes) if axes else [()]:
         current = experiment
-        for key, raw in point:
+        # `model=PATH` first: it sets fit.epochs=0, which a `fit.epochs=N` beside it overrides
+        for key, raw in sorted(point, key=lambda item: item[0] != MODEL_FROM_KEY):
             current = set_value(current, key, raw)
         result.append(dataclasses.replace(current, sweep=()) if current.sweep else current)
     return result
@@ -293,6 +301,8 @@ def effective_overrides(experiment: Experiment, overrides: Sequence[str]) -> lis
 def set_value(experiment: Experiment, key: str, raw: str) -> Experiment:
     """A copy of `experiment` with the dotted `key` set from the string `raw`, type-checked."""
     parts = key.split(".")
+    if key == MODEL_FROM_KEY:
+        return _load_model_from(experiment, raw)
     if parts[0] in _FIXED or not parts[0]:
         raise _unknown_key(experiment, key)
     if parts[0] == "model":
@@ -305,6 +315,14 @@ def set_value(experiment: Experiment, key: str, raw: str) -> Experiment:
         return _set(experiment, parts, raw, key)
     except KeyError:
         raise _unknown_key(experiment, key) from None
+
+
+def _load_model_from(experiment: Experiment, raw: str) -> Experiment:
+    """`model=PATH`: use the trained model at PATH as it is (fit.epochs=0); `model=none` builds."""
+    if raw.lower() in ("", "none", "null"):
+        return dataclasses.replace(experiment, model_from=None)
+    fit = dataclasses.replace(experiment.fit, epochs=0)
+    return dataclasses.replace(experiment, model_from=raw, fit=fit)
 
 
 def _set(

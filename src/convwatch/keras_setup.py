@@ -1,7 +1,9 @@
-"""Keras objects an experiment names as plain data: the optimizer and the tf.distribute strategy."""
+"""Keras objects an experiment names as plain data: the optimizer, the tf.distribute strategy,
+the loss, and a trained model to load (`model=PATH`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from convwatch.errors import ConvwatchError
@@ -57,3 +59,54 @@ def check_loss(name: str) -> None:
             f"compile.loss {name!r} is not a Keras loss (e.g. categorical_crossentropy, "
             f"sparse_categorical_crossentropy, mse, mae, binary_crossentropy): {error}"
         ) from None
+
+
+def trained_model_file(path: str) -> Path:
+    """The .keras file `model=PATH` names: PATH itself, or PATH/model.keras for a run folder."""
+    from convwatch.results import MODEL_FILE
+
+    given = Path(path).expanduser()
+    file = given / MODEL_FILE if given.is_dir() else given
+    if not file.is_file() or file.suffix != ".keras":
+        raise ConvwatchError(
+            f"model={path}: no trained model there. Give a run folder holding {MODEL_FILE} "
+            "(a completed run, e.g. results/fashion_cnn/<run>) or a .keras file"
+        )
+    return file
+
+
+def load_trained_model(path: str) -> tuple[Any, dict[str, Any]]:
+    """The model `model=PATH` names, uncompiled, and where it came from (for run.json)."""
+    import keras
+
+    import convwatch.models  # noqa: F401  (registers convwatch's own layers for loading)
+    from convwatch.results import RUN_JSON, read_json
+
+    file = trained_model_file(path)
+    try:
+        model = keras.models.load_model(file, compile=False)
+    except Exception as error:
+        raise ConvwatchError(f"model={path}: {file} cannot be loaded: {error}") from None
+    source: dict[str, Any] = {"file": str(file.resolve())}
+    record = file.parent / RUN_JSON
+    if record.is_file():
+        try:
+            run = read_json(record)
+            source.update(run=run.get("name"), config_hash=run.get("config_hash"))
+        except (OSError, ValueError, AttributeError):
+            pass
+    return model, source
+
+
+def check_input_shape(model: Any, x: Any, path: str) -> None:
+    """Raise ConvwatchError when the data's images do not fit a loaded model's input."""
+    expected = tuple(model.inputs[0].shape[1:]) if getattr(model, "inputs", None) else None
+    given = tuple(x.shape[1:])
+    if expected is None:
+        return
+    fits = len(expected) == len(given)
+    if not fits or any(e not in (None, g) for e, g in zip(expected, given, strict=True)):
+        raise ConvwatchError(
+            f"model={path} takes inputs shaped {expected}, but this experiment's data are "
+            f"shaped {given}; load a model trained on the same data"
+        )

@@ -206,11 +206,18 @@ def _error(run: Run) -> str:
     )
 
 
+def _notes(run: Run) -> str:
+    """What the run says about itself (a fallback network in place of ImageNet weights)."""
+    notes = run.record.get("notes") or []
+    notes = notes if isinstance(notes, list) else [notes]
+    return "".join(f"<div class='note'>{esc(str(note))}</div>" for note in notes)
+
+
 def _overview(run: Run) -> str:
     record, fit = run.record, run.config.get("fit") or {}
     epochs = record.get("epochs_completed")
     planned = fit.get("epochs") if isinstance(fit, dict) else None
-    data = record.get("data_source")
+    data, loaded = record.get("data_source"), record.get("model_from")
     if data and record.get("data_full") is False:
         data = f"{data} — not the full dataset"
     return facts(
@@ -223,6 +230,7 @@ def _overview(run: Run) -> str:
             "seed": record.get("seed"),
             "command": record.get("command"),
             "data": data,
+            **({"model": loaded["file"]} if isinstance(loaded, dict) and "file" in loaded else {}),
         }
     )
 
@@ -345,6 +353,7 @@ def render_run(run: Run, crumbs: str = "") -> str:
         "<nav class='toc'>" + "".join(f"<a href='#{t}'>{t}</a>" for t in toc) + "</nav>",
         _error(run),
         _problems(run),
+        _notes(run),
         _overview(run),
         "<h2 id='metrics'>Metrics</h2>",
         _metrics(run),

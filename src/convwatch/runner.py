@@ -27,7 +27,14 @@ from convwatch.experiment import (
     effective_overrides,
     parse_override,
 )
-from convwatch.keras_setup import check_loss, distribution_strategy, make_optimizer
+from convwatch.keras_setup import (
+    check_input_shape,
+    check_loss,
+    distribution_strategy,
+    load_trained_model,
+    make_optimizer,
+    trained_model_file,
+)
 from convwatch.metrics import compare_references, final_metrics
 from convwatch.results import RunFolder
 from convwatch.stopping import STOP, deferred, signals_handled
@@ -198,6 +205,8 @@ def check(experiment: Experiment) -> None:
     make_optimizer(experiment.compile.optimizer)
     check_loss(experiment.compile.loss)
     check_callbacks(experiment.callbacks)
+    if experiment.model_from:
+        trained_model_file(experiment.model_from)
 
 
 def run_one(
@@ -310,7 +319,12 @@ def _train(
         record["replicas"] = strategy.num_replicas_in_sync
         say(f"{experiment.fit.strategy} strategy: {strategy.num_replicas_in_sync} replicas")
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = experiment.build_model(**experiment.model_options())
+        if experiment.model_from:
+            model, record["model_from"] = load_trained_model(experiment.model_from)
+            check_input_shape(model, arrays.x_train, experiment.model_from)
+            say(f"model: {record['model_from']['file']} (trained; not built anew)")
+        else:
+            model = experiment.build_model(**experiment.model_options())
         model.compile(
             optimizer=make_optimizer(experiment.compile.optimizer),
             loss=experiment.compile.loss,
@@ -368,6 +382,13 @@ def _train(
             f"reference {line['label']} {line['reference_text']} ({line['source']}), "
             f"this run {line['this_run_text']}"
         )
+    # Callbacks with `run_notes()` (DeepDream, StyleTransfer) say what they stood on: a fallback
+    # network is named as such in the console, run.json and the report.
+    notes = [note for c in callbacks for note in getattr(c, "run_notes", list)()]
+    if notes:
+        record["notes"] = notes
+        for note in notes:
+            say(note)
     # Callbacks with a `run_summary()` (ClassificationReport) add their findings under their name.
     reports = {type(c).__name__: c.run_summary() for c in callbacks if hasattr(c, "run_summary")}
     folder.write_json(

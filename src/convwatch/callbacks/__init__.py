@@ -1,8 +1,9 @@
 """Keras 3 callbacks that capture what a network learns and save it to a folder."""
 
 from convwatch.callbacks.activation_capture import ActivationCapture
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, TrainEndCapture
 from convwatch.callbacks.classification_report import ClassificationReport
+from convwatch.callbacks.deep_dream import DeepDream
 from convwatch.callbacks.embedding_projector import EmbeddingProjector
 from convwatch.callbacks.filter_evolution import FilterEvolution
 from convwatch.callbacks.filter_maximization import FilterMaximization
@@ -12,12 +13,14 @@ from convwatch.callbacks.layer_shapes import LayerShapes
 from convwatch.callbacks.output_evolution import OutputEvolution
 from convwatch.callbacks.partial_outputs import PartialOutputs
 from convwatch.callbacks.pixel_tracker import PixelTracker
+from convwatch.callbacks.style_transfer import StyleTransfer
 from convwatch.callbacks.weight_range import WeightRange
 
 __all__ = [
     "ActivationCapture",
     "Capture",
     "ClassificationReport",
+    "DeepDream",
     "EmbeddingProjector",
     "FilterEvolution",
     "FilterMaximization",
@@ -27,5 +30,7 @@ __all__ = [
     "OutputEvolution",
     "PartialOutputs",
     "PixelTracker",
+    "StyleTransfer",
+    "TrainEndCapture",
     "WeightRange",
 ]

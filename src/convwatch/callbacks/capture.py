@@ -102,3 +102,31 @@ class Capture(keras.callbacks.Callback):
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.finish()
+
+
+class TrainEndCapture(Capture):
+    """A capture of the trained model: at train end, plus every `every_n_epochs` epochs if set,
+    never twice for the same epoch (the work is heavy: interpretation maps, optimised images)."""
+
+    def __init__(
+        self,
+        out_dir: str | os.PathLike[str],
+        every_n_epochs: int | None = None,
+        verbose: int = 0,
+    ):
+        super().__init__(out_dir, every_n_epochs, None, at_train_begin=False, verbose=verbose)
+        self._captured_epoch: int | None = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._captured_epoch = None
+        super().on_train_begin(logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        if self.every_n_epochs and self._epoch % self.every_n_epochs == 0:
+            self._captured_epoch = self._epoch
+
+    def finish(self) -> None:
+        if self._captured_epoch != self._epoch:
+            self.capture(f"epoch{self._epoch:03d}", self._epoch, self._step)
+            self._captured_epoch = self._epoch

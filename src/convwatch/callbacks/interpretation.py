@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import TrainEndCapture
 
 TECHNIQUES = ("saliency", "smoothgrad", "occlusion", "grad_cam", "guided_backprop")
 DEFAULT_TECHNIQUES = ("saliency", "occlusion", "grad_cam", "guided_backprop")
 
 
-class Interpretation(Capture):
+class Interpretation(TrainEndCapture):
     """Why the model predicts what it does, for a fixed set of images, one row per image.
 
     At train end (and every `every_n_epochs` epochs if set) it computes each technique for
@@ -58,7 +58,7 @@ class Interpretation(Capture):
         smooth_samples: int = 16,
         verbose: int = 0,
     ):
-        super().__init__(out_dir, every_n_epochs, None, at_train_begin=False, verbose=verbose)
+        super().__init__(out_dir, every_n_epochs, verbose)
         self.images = np.asarray(images, dtype=np.float32)
         labels = np.asarray(labels)
         self.labels = labels.argmax(-1) if labels.ndim == 2 else labels.astype(np.int32)
@@ -74,10 +74,6 @@ class Interpretation(Capture):
         self.class_names = tuple(class_names) if class_names is not None else None
         self.layer, self.patch, self.stride, self.fill = layer, patch, stride, fill
         self.smooth_samples = smooth_samples
-        self._last_tag: str | None = None
-
-    def reset(self) -> None:
-        self._last_tag = None
 
     def _maps(self, technique: str) -> np.ndarray:
         from convwatch import techniques as t
@@ -117,8 +113,3 @@ class Interpretation(Capture):
         results.write_npz(self.path(f"interpretation_{tag}.npz"), arrays)
         if self.verbose:
             print(f"Interpretation: {', '.join(self.techniques)} for {tag} in {self.out_dir}")
-        self._last_tag = tag
-
-    def finish(self) -> None:
-        if self._last_tag != f"epoch{self._epoch:03d}":
-            self.capture(f"epoch{self._epoch:03d}", self._epoch, self._step)

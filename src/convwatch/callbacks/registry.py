@@ -123,6 +123,27 @@ def _layer_shapes(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: P
     return LayerShapes(out_dir=out_dir, **options)
 
 
+def _deep_dream(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.deep_dream import DeepDream
+    from convwatch.data import photo_image
+
+    # The photo dreamed on: a scikit-learn sample photo by name, or an image file's path.
+    photo = photo_image(options.pop("photo", "china"), size=options.pop("size", 192))
+    return DeepDream(photo, out_dir=out_dir, **options)
+
+
+def _style_transfer(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
+    from convwatch.callbacks.style_transfer import StyleTransfer
+    from convwatch.data import photo_image
+
+    # Content: the run's first test image (a photo, with sample_photo data); style: a sample
+    # photo by name or an image file, as large as the content unless `style_size` says.
+    content = arrays.x_test[0]
+    size = options.pop("style_size", None) or max(content.shape[:2])
+    style = photo_image(options.pop("style", "flower"), size=size)
+    return StyleTransfer(content, style, out_dir=out_dir, **options)
+
+
 # name -> (factory(options, arrays, dataset, out_dir), callback class path, extra options)
 FACTORIES: dict[str, tuple[Callable[..., Any], str, tuple[str, ...]]] = {
     "ActivationCapture": (_activation_capture, "activation_capture", ("probe_size",)),
@@ -136,9 +157,11 @@ FACTORIES: dict[str, tuple[Callable[..., Any], str, tuple[str, ...]]] = {
     "Interpretation": (_interpretation, "interpretation", ("size",)),
     "PartialOutputs": (_partial_outputs, "partial_outputs", ()),
     "LayerShapes": (_layer_shapes, "layer_shapes", ()),
+    "DeepDream": (_deep_dream, "deep_dream", ("photo", "size")),
+    "StyleTransfer": (_style_transfer, "style_transfer", ("style_size",)),
 }
 _SUPPLIED = {"out_dir", "probe", "data", "labels", "class_names", "self"}
-_SUPPLIED |= {"images"}  # Interpretation: the test images, like `data`
+_SUPPLIED |= {"images", "content"}  # Interpretation, DeepDream, StyleTransfer: from the data
 
 
 def _valid_options(name: str) -> list[str]:

@@ -2,5 +2,6 @@
 
 from convwatch.data.dataset import Dataset
 from convwatch.data.registry import DATASETS, load_dataset
+from convwatch.data.sample_photo import photo_image
 
-__all__ = ["DATASETS", "Dataset", "load_dataset"]
+__all__ = ["DATASETS", "Dataset", "load_dataset", "photo_image"]

@@ -45,3 +45,29 @@ def load(
         "(shipped with scikit-learn)"
     )
     return Dataset("sample_photo", x, y, x.copy(), y.copy(), ("photo",), source, True)
+
+
+def photo_image(photo: str, size: int | None = 192, gray: bool = False) -> np.ndarray:
+    """A picture as float32 `(H, W, 3)` (or `(H, W, 1)` with `gray=True`) in [0, 1]: one of
+    PHOTOS by name, or any image file by path; shrunk so its long side is `size` pixels."""
+    import os
+
+    if photo in PHOTOS:
+        return load(photo, gray=gray, size=size).x_train[0].astype(np.float32) / 255.0
+    if not os.path.isfile(photo):
+        raise DataError(
+            f"photo must be one of {', '.join(PHOTOS)} (scikit-learn's sample photos) or the "
+            f"path of an image file. Received: {photo!r}"
+        )
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(photo).convert("L" if gray else "RGB")
+    except (OSError, UnidentifiedImageError) as error:
+        raise DataError(f"photo {photo!r} cannot be read as an image: {error}") from None
+    if size is not None and max(image.size) > size:
+        scale = size / max(image.size)
+        width, height = (max(1, round(side * scale)) for side in image.size)
+        image = image.resize((width, height))
+    x = np.asarray(image, np.float32) / 255.0
+    return x[..., None] if gray else x

@@ -20,6 +20,7 @@ from convwatch.plots.mural import (
     tile,
     to_uint8_frame,
 )
+from convwatch.plots.optimized_images import image_columns, loss_curves
 from convwatch.plots.stages import stages_grid
 
 __all__ = [
@@ -44,4 +45,6 @@ __all__ = [
     "interpretation_rows",
     "signed_image",
     "stages_grid",
+    "image_columns",
+    "loss_curves",
 ]

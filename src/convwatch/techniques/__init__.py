@@ -1,6 +1,7 @@
 """Techniques: pure functions from a model and arrays to arrays (no files, no plots)."""
 
 from convwatch.techniques.activations import layer_outputs
+from convwatch.techniques.any_size import feature_extractor
 from convwatch.techniques.classification import (
     confusion_matrix,
     errors_by_class,
@@ -10,6 +11,7 @@ from convwatch.techniques.classification import (
     per_class_accuracy,
     top_k,
 )
+from convwatch.techniques.deep_dream import deep_dream
 from convwatch.techniques.embed import embed
 from convwatch.techniques.grad_cam import grad_cam
 from convwatch.techniques.guided_backprop import guided_backprop
@@ -19,6 +21,7 @@ from convwatch.techniques.neighbours import nearest_neighbours
 from convwatch.techniques.occlusion import occlusion_map
 from convwatch.techniques.saliency import saliency_map
 from convwatch.techniques.shapes import conv_arithmetic, conv_output_size, layer_shapes
+from convwatch.techniques.style_transfer import gram_matrix, style_transfer
 
 __all__ = [
     "embed",
@@ -42,4 +45,8 @@ __all__ = [
     "conv_arithmetic",
     "conv_output_size",
     "layer_shapes",
+    "deep_dream",
+    "feature_extractor",
+    "gram_matrix",
+    "style_transfer",
 ]

@@ -1,0 +1,130 @@
+"""DeepDream: a photo changed to show more of what chosen layers respond to (seed document 001)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from convwatch import results
+from convwatch.callbacks.capture import TrainEndCapture
+from convwatch.callbacks.image_networks import (
+    check_network,
+    input_channels,
+    match_channels,
+    own_network,
+    use_imagenet,
+)
+
+IMAGENET = "inception_v3"  # the classic Deep Dream network
+
+
+class DeepDream(TrainEndCapture):
+    """Deep Dream of fixed images at train end (and every `every_n_epochs` epochs if set).
+
+    Gradient ascent on the images to make the chosen layers' activations larger, over a few
+    octaves (scales), as `convwatch.techniques.deep_dream` does. Writes `dream_<tag>.png`
+    (each image beside its dream), `loss_<tag>.png` and `dream_<tag>.npz`, and says in
+    `run_notes()` which network dreamed.
+
+    Args:
+        images: `(N, H, W, C)` or `(H, W, C)` pictures in [0, 1]; fitted to the network's
+            channels (RGB to gray, or gray repeated).
+        out_dir: folder to write to; created when first needed.
+        network: "model" (the model being trained, default), "imagenet" (InceptionV3 with
+            ImageNet weights from the Keras cache: an error if they are not there) or "auto"
+            (imagenet when cached, else the model, said to be a fallback).
+        layers: layers whose activations grow. Defaults to the model's last convolution, or
+            keras.io's mixed4-mixed7 for InceptionV3.
+        octaves, octave_scale, steps, step_size: as `techniques.deep_dream`.
+        every_n_epochs: also dream every this many epochs; None (default): at train end only.
+        verbose: 1 prints a line per dream. Defaults to 0.
+
+    Example:
+        >>> cb = DeepDream(photo, out_dir="run/dream", layers=["conv2"])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        images: Any,
+        out_dir: str | os.PathLike[str] = "deep_dream",
+        network: str = "model",
+        layers: Sequence[str] | None = None,
+        octaves: int = 3,
+        octave_scale: float = 1.4,
+        steps: int = 20,
+        step_size: float = 0.005,
+        every_n_epochs: int | None = None,
+        verbose: int = 0,
+    ):
+        super().__init__(out_dir, every_n_epochs, verbose)
+        x = np.asarray(images, np.float32)
+        self.images = x[None] if x.ndim == 3 else x
+        if self.images.ndim != 4 or not len(self.images) or self.images.shape[-1] not in (1, 3):
+            raise ValueError(f"images must be (N, H, W, 1|3) in [0, 1]. Received: {x.shape}")
+        self.network = check_network(network, IMAGENET)
+        self.layers = tuple(layers) if layers else None
+        self.octaves, self.octave_scale = octaves, octave_scale
+        self.steps, self.step_size = steps, step_size
+        self._imagenet: Any = None
+        self._note: str | None = None
+
+    def _dreamer(self) -> tuple[Any, Sequence[str] | None, str]:
+        """The network to dream with, its layers, and a sentence saying which it is."""
+        if use_imagenet(self.network, IMAGENET):
+            from convwatch.networks import INCEPTION_DREAM_LAYERS, imagenet_network
+
+            if self._imagenet is None:
+                self._imagenet = imagenet_network(IMAGENET)
+            layers = self.layers or INCEPTION_DREAM_LAYERS
+            note = f"InceptionV3 with ImageNet weights (Keras cache), layers {', '.join(layers)}"
+            return self._imagenet, layers, note
+        from convwatch.techniques.layers import find_layers
+
+        layers = self.layers or tuple(find_layers(self.model, ("conv",))[-1:])
+        what = f"this run's own model {self.model.name!r}, layers {', '.join(layers)}"
+        return self.model, layers, own_network(self.network, IMAGENET, what)
+
+    def capture(self, tag: str, epoch: int, step: int) -> None:
+        from convwatch.plots.optimized_images import image_columns, loss_curves
+        from convwatch.techniques.deep_dream import deep_dream
+
+        network, layers, note = self._dreamer()
+        self._note = f"Deep Dream network: {note}"
+        images = match_channels(self.images, input_channels(network))
+        dreams, losses = deep_dream(
+            network,
+            images,
+            layers=layers,
+            octaves=self.octaves,
+            octave_scale=self.octave_scale,
+            steps=self.steps,
+            step_size=self.step_size,
+            return_losses=True,
+        )
+        # one curve per octave, each on the steps it took
+        octave_losses = np.split(np.asarray(losses), self.octaves)
+        title = f"Deep Dream, {tag}: {network.name} {', '.join(layers)}"
+        results.write_figure(
+            self.path(f"dream_{tag}.png"), image_columns({"image": images, "dream": dreams}, title)
+        )
+        results.write_figure(
+            self.path(f"loss_{tag}.png"),
+            loss_curves(
+                {f"octave {i + 1}": part for i, part in enumerate(octave_losses)},
+                title,
+                ylabel="mean squared activation (grown)",
+            ),
+        )
+        results.write_npz(
+            self.path(f"dream_{tag}.npz"),
+            {"images": images, "dreams": dreams, "losses": losses, "layers": np.array(layers)},
+        )
+        if self.verbose:
+            print(f"DeepDream: {tag} in {self.out_dir}")
+
+    def run_notes(self) -> list[str]:
+        """Which network dreamed, in a sentence (for the console, run.json and the report)."""
+        return [self._note] if self._note else []

@@ -1,0 +1,234 @@
+"""Deep Dream (Mordvintsev et al., 2015): change an image so that chosen layers fire harder.
+
+Gradient ascent on the pixels of a real image, after keras.io's "Deep Dream" (fchollet): the
+objective is the mean squared activation of some layers, the step is the gradient divided by its
+mean absolute value, and the image is processed at a few growing sizes ("octaves") so that the
+patterns come at several scales. Between octaves the dream is upscaled and the detail that
+shrinking took out of the original is put back. Each octave's steps run inside one compiled
+graph (a `tf.range` loop), shared by every image size.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from convwatch.techniques.any_size import feature_extractor
+from convwatch.techniques.layers import find_layers
+
+# extractor -> compiled octave; entries go when the extractor (and so the model) is collected.
+_OCTAVES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BORDER = 2  # keras.io leaves 2 border pixels of each map out of the loss: no edge artifacts
+
+
+def deep_dream(
+    model,
+    image,
+    layers: Sequence[str] | str | None = None,
+    octaves: int = 3,
+    octave_scale: float = 1.4,
+    steps: int = 20,
+    step_size: float = 0.005,
+    value_range: tuple[float, float] = (0.0, 1.0),
+    layer_weights: Sequence[float] | None = None,
+    return_losses: bool = False,
+):
+    """Amplify what `layers` see in `image` by gradient ascent on its pixels, over octaves.
+
+    The loss of an image is the sum over layers of `weight * mean(activation ** 2)`, without a
+    2-pixel border of each feature map larger than 4x4. Octave k of n works on the image
+    resized to `original / octave_scale ** (n - 1 - k)`; each of its `steps` adds
+    `step_size * (high - low) * gradient / mean(|gradient|)` (so pixels move by about
+    `step_size` of the value range per step, whatever the network) and clips to `value_range`.
+    Fixed-size models (e.g. a 28x28 classifier) work at every octave size: their layers are
+    replayed on inputs of any size (`any_size.py`). Uses `tf.GradientTape`: TensorFlow only.
+
+    Args:
+        model: a built Keras 3 model taking `(N, H, W, C)` images in `value_range`.
+        image: `(H, W, C)` or `(N, H, W, C)` floats in `value_range`.
+        layers: layer name(s) to amplify. Defaults to the model's last convolution layer.
+        octaves: number of image sizes, >= 1. Defaults to 3.
+        octave_scale: size ratio between octaves, > 1 when `octaves > 1`. Defaults to 1.4.
+        steps: gradient-ascent steps per octave, >= 1. Defaults to 20.
+        step_size: mean pixel change per step, as a fraction of the value range. Defaults
+            to 0.005 (keras.io's 0.01 on its [-1, 1] images).
+        value_range: `(low, high)` of the pixels. Defaults to (0.0, 1.0).
+        layer_weights: one weight per layer. Defaults to 1.0 each.
+        return_losses: also return the loss after each step. Defaults to False.
+
+    Returns:
+        float32 dream of `image`'s shape, in `value_range`; with `return_losses=True` also the
+        float32 `(octaves * steps,)` loss after each step (the mean over a batch), octaves
+        concatenated.
+    """
+    low, high = _check_range(value_range)
+    x = np.asarray(image, dtype=np.float32)
+    if x.ndim not in (3, 4) or x.size == 0:
+        raise ValueError(f"`image` must be (H, W, C) or (N, H, W, C). Received: {x.shape}")
+    batch = x if x.ndim == 4 else x[None]
+    _check_counts(octaves, octave_scale, steps)
+    names = _layer_names(model, layers)
+    weights = _weights(names, layer_weights)
+    extractor = feature_extractor(model, names)
+    channels = extractor.inputs[0].shape[-1]
+    if batch.shape[-1] != channels:
+        raise ValueError(
+            f"`image` must have {channels} channels for model {model.name!r}. Received: {x.shape}"
+        )
+    sizes = _octave_sizes(batch.shape[1:3], octaves, octave_scale)
+    _check_smallest(extractor, names, sizes[0], channels)
+    octave = _compiled(extractor, len(names), channels)
+
+    original = tf.constant(batch)
+    dream, losses = _resize(original, sizes[0]), []
+    for k, size in enumerate(sizes):
+        if k:
+            # Upscale the dream and put back the detail shrinking took out of the original.
+            lost = _resize(original, size) - _resize(_resize(original, sizes[k - 1]), size)
+            dream = tf.clip_by_value(_resize(dream, size) + lost, low, high)
+        dream, loss = octave(
+            dream,
+            tf.constant(int(steps), tf.int32),
+            tf.constant(float(step_size) * (high - low), tf.float32),
+            tf.constant(weights),
+            tf.constant(low, tf.float32),
+            tf.constant(high, tf.float32),
+        )
+        losses.append(loss.numpy())
+    result = dream.numpy().reshape(x.shape).astype(np.float32)
+    if not return_losses:
+        return result
+    return result, np.concatenate(losses).mean(axis=1).astype(np.float32)
+
+
+def _check_range(value_range) -> tuple[float, float]:
+    low, high = (float(v) for v in value_range)
+    if not low < high:
+        raise ValueError(
+            f"`value_range` must be (low, high) with low < high. Received: {value_range}"
+        )
+    return low, high
+
+
+def _check_counts(octaves, octave_scale, steps) -> None:
+    if int(octaves) != octaves or octaves < 1:
+        raise ValueError(f"`octaves` must be an integer >= 1. Received: octaves={octaves}")
+    if octaves > 1 and not octave_scale > 1:
+        raise ValueError(
+            f"`octave_scale` must be > 1 when octaves > 1. Received: octave_scale={octave_scale}"
+        )
+    if int(steps) != steps or steps < 1:
+        raise ValueError(f"`steps` must be an integer >= 1. Received: steps={steps}")
+
+
+def _layer_names(model, layers) -> list[str]:
+    if layers is None:
+        convs = find_layers(model, ("conv",))
+        if not convs:
+            raise ValueError(f"Model {model.name!r} has no convolution layer; pass `layers`.")
+        return [convs[-1]]
+    return [layers] if isinstance(layers, str) else list(layers)
+
+
+def _weights(names: list[str], layer_weights) -> np.ndarray:
+    if layer_weights is None:
+        return np.ones(len(names), np.float32)
+    weights = np.asarray(layer_weights, dtype=np.float32).reshape(-1)
+    if weights.shape != (len(names),) or not np.all(np.isfinite(weights)):
+        raise ValueError(
+            f"`layer_weights` needs one finite weight per layer ({len(names)}). "
+            f"Received: layer_weights={layer_weights}"
+        )
+    return weights
+
+
+def _octave_sizes(size, octaves: int, scale: float) -> list[tuple[int, int]]:
+    """Image sizes from the smallest octave to the original."""
+    sizes = [
+        tuple(max(1, round(d / scale**k)) for d in size) for k in reversed(range(int(octaves)))
+    ]
+    return [(int(h), int(w)) for h, w in sizes]
+
+
+def _check_smallest(extractor, names, size, channels) -> None:
+    """ValueError if some layer's map is empty at the smallest octave (its loss would be NaN)."""
+    advice = "Use fewer octaves, a smaller octave_scale or a bigger image."
+    try:
+        specs = extractor.compute_output_spec(keras.KerasTensor((1, *size, channels)))
+    except ValueError as error:  # Keras refuses maps of size 0 in some layers
+        raise ValueError(
+            f"The smallest octave ({size[0]}x{size[1]}) is too small for layers {names}: "
+            f"{error} {advice}"
+        ) from None
+    for name, spec in zip(names, keras.tree.flatten(specs), strict=True):
+        if any(d is not None and d < 1 for d in spec.shape[1:]):
+            raise ValueError(
+                f"The smallest octave ({size[0]}x{size[1]}) is too small for layer {name!r} "
+                f"(output {tuple(spec.shape)}). {advice}"
+            )
+
+
+def _resize(images, size):
+    return tf.image.resize(images, size, method="bilinear")
+
+
+def _compiled(extractor, n_layers: int, channels: int):
+    """One compiled octave per extractor: `(images, steps, step, weights, low, high)` ->
+    `(images after the steps, (steps, N) loss after each step)`; any image size, no retrace."""
+    if extractor in _OCTAVES:
+        return _OCTAVES[extractor]
+
+    def loss_of(images, weights):
+        """(N, H, W, C) -> (N,): weighted sum over layers of the mean squared activation."""
+        outputs = keras.tree.flatten(extractor(images, training=False))
+        total = 0.0
+        for i, activation in enumerate(outputs):
+            total += weights[i] * _mean_square(activation)
+        return total
+
+    scalar = tf.TensorSpec((), tf.float32)
+    signature = [
+        tf.TensorSpec((None, None, None, channels), tf.float32),
+        tf.TensorSpec((), tf.int32),
+        scalar,
+        tf.TensorSpec((n_layers,), tf.float32),
+        scalar,
+        scalar,
+    ]
+
+    @tf.function(input_signature=signature)
+    def octave(images, steps, step, weights, low, high):
+        losses = tf.TensorArray(tf.float32, size=steps + 1)
+        axes = [1, 2, 3]
+        for i in tf.range(steps):
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
+                tape.watch(images)
+                loss = loss_of(images, weights)
+                total = tf.reduce_sum(loss)  # images do not interact: each gets its own gradient
+            losses = losses.write(i, loss)
+            grads = tape.gradient(total, images)
+            grads /= tf.maximum(tf.reduce_mean(tf.abs(grads), axis=axes, keepdims=True), 1e-6)
+            images = tf.clip_by_value(images + step * grads, low, high)
+        losses = losses.write(steps, loss_of(images, weights))
+        return images, losses.stack()[1:]  # the loss after each step
+
+    _OCTAVES[extractor] = octave
+    return octave
+
+
+def _mean_square(activation):
+    """(N, ...) -> (N,): mean of the squares, without the map's border when it is big enough."""
+    axes = list(range(1, activation.shape.rank))
+    if activation.shape.rank != 4:
+        return tf.reduce_mean(tf.square(activation), axis=axes)
+    shape = tf.shape(activation)
+    inner = activation[:, _BORDER:-_BORDER, _BORDER:-_BORDER]
+    return tf.cond(
+        tf.minimum(shape[1], shape[2]) > 2 * _BORDER,
+        lambda: tf.reduce_mean(tf.square(inner), axis=axes),
+        lambda: tf.reduce_mean(tf.square(activation), axis=axes),
+    )
