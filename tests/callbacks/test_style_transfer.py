@@ -51,3 +51,26 @@ def test_arguments_are_checked(tmp_path):
         StyleTransfer(content, style, out_dir=tmp_path, network="vgg19")
     with pytest.raises(ValueError, match="content must be one"):
         StyleTransfer(np.zeros((2, 4, 4, 1)), style, out_dir=tmp_path)
+
+
+def test_imagenet_vgg19_from_the_cache_is_used_and_named(tmp_path, monkeypatch):
+    # A stand-in weights file (random VGG19 saved as Keras ships it): the network's choice and
+    # its layers are under test here, not ImageNet's pictures.
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    models = tmp_path / "home" / "models"
+    models.mkdir(parents=True)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    weights = models / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    with h5py.File(weights, "w") as f:
+        source = keras.applications.VGG19(include_top=False, weights=None)
+        legacy_h5_format.save_weights_to_hdf5_group(f, source)
+    content, style = _pictures(3)
+    callback = StyleTransfer(content, style, out_dir=tmp_path / "st", network="auto", steps=2)
+    train_end(callback, random_multiscale_net())
+    (note,) = callback.run_notes()
+    assert note.startswith(f"Style transfer network: VGG19 with ImageNet weights ({weights})")
+    assert "FALLBACK" not in note and "content layer block5_conv2" in note
+    assert (tmp_path / "st" / "style_transfer_epoch000.png").is_file()

@@ -74,12 +74,19 @@ class DeepDream(TrainEndCapture):
     def _dreamer(self) -> tuple[Any, Sequence[str] | None, str]:
         """The network to dream with, its layers, and a sentence saying which it is."""
         if use_imagenet(self.network, IMAGENET):
-            from convwatch.networks import INCEPTION_DREAM_LAYERS, imagenet_network
+            from convwatch.networks import (
+                INCEPTION_DREAM_LAYERS,
+                imagenet_network,
+                imagenet_weights_path,
+            )
 
             if self._imagenet is None:
                 self._imagenet = imagenet_network(IMAGENET)
             layers = self.layers or INCEPTION_DREAM_LAYERS
-            note = f"InceptionV3 with ImageNet weights (Keras cache), layers {', '.join(layers)}"
+            note = (
+                f"InceptionV3 with ImageNet weights ({imagenet_weights_path(IMAGENET)}), "
+                f"layers {', '.join(layers)}"
+            )
             return self._imagenet, layers, note
         from convwatch.techniques.layers import find_layers
 

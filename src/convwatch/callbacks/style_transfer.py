@@ -86,7 +86,8 @@ class StyleTransfer(TrainEndCapture):
                 self._imagenet = networks.imagenet_network(IMAGENET)
             content = self.content_layer or networks.VGG19_CONTENT_LAYER
             style = self.style_layers or networks.VGG19_STYLE_LAYERS
-            return self._imagenet, content, style, "VGG19 with ImageNet weights (Keras cache)"
+            weights = networks.imagenet_weights_path(IMAGENET)
+            return self._imagenet, content, style, f"VGG19 with ImageNet weights ({weights})"
         from convwatch.techniques.layers import find_layers
 
         model = self.model
