@@ -30,6 +30,7 @@ def test_model_from_a_run_folder_is_used_as_trained(trained, tmp_path):
     after = read_json(path / "metrics.json")["metrics"]
     assert after["test_accuracy"] == pytest.approx(before["test_accuracy"])
     assert after["initial_test_accuracy"] == pytest.approx(before["test_accuracy"])
+    assert not (path / "artifacts" / "curves").exists()  # no epochs, no empty chart
 
 
 def test_fit_epochs_beside_model_trains_on_whatever_the_order(trained):

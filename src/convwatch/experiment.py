@@ -94,7 +94,8 @@ class Fit:
     validation: str = "test"  # test: the held-out test set each epoch; none: no validation
     shuffle: bool = True
     on_nan: str = "stop"  # stop: a NaN/inf loss fails the run; continue: let it explode on
-    # tf.distribute: mirrored = every local GPU (or CPU device); multiworker = TF_CONFIG's machines
+    # tf.distribute: mirrored = every local GPU (or CPU device); multiworker = TF_CONFIG's
+    # machines, refused with the reason while Keras 3 cannot fit under it
     strategy: str = "default"
 
     def __post_init__(self) -> None:

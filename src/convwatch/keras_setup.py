@@ -31,14 +31,12 @@ def distribution_strategy(name: str) -> Any:
     """The tf.distribute strategy `fit.strategy` names; None for the default (one device).
 
     `mirrored` copies the model onto every local GPU, or every logical CPU device where there is
-    no GPU; `multiworker` trains on the machines TF_CONFIG lists (each one runs the command).
+    no GPU. (`multiworker` is refused before this is called: see `runner.check`.)
     """
     if name == "default":
         return None
     import tensorflow as tf
 
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     if gpus:
         return tf.distribute.MirroredStrategy(gpus)

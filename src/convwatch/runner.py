@@ -205,8 +205,24 @@ def check(experiment: Experiment) -> None:
     make_optimizer(experiment.compile.optimizer)
     check_loss(experiment.compile.loss)
     check_callbacks(experiment.callbacks)
+    if experiment.fit.strategy == "multiworker":
+        _refuse_multiworker()
     if experiment.model_from:
         trained_model_file(experiment.model_from)
+
+
+def _refuse_multiworker() -> None:
+    """Keras 3 cannot fit under MultiWorkerMirroredStrategy (tried with two local workers: fit
+    and evaluate both fail with "Attempt to convert a value (PerReplica...)"); say so up front."""
+    import keras
+    import tensorflow as tf
+
+    raise ConvwatchError(
+        f"fit.strategy=multiworker does not work with Keras {keras.__version__} and TensorFlow "
+        f"{tf.__version__}: model.fit under tf.distribute.MultiWorkerMirroredStrategy fails "
+        "with 'Attempt to convert a value (PerReplica...)' (keras-team/keras#20585). Use "
+        "fit.strategy=mirrored for several GPUs on one machine"
+    )
 
 
 def run_one(
@@ -395,10 +411,11 @@ def _train(
         results.METRICS_JSON,
         {"metrics": metrics, "references": comparison, "data_source": dataset.source, **reports},
     )
-    results.write_figure(
-        folder.artifacts("curves") / "curves.png",
-        plot_history(recorder.history(), title=f"{experiment.name}: training curves"),
-    )
+    if recorder.rows:  # a run of 0 epochs (a fixed or loaded model) has no curves to draw
+        results.write_figure(
+            folder.artifacts("curves") / "curves.png",
+            plot_history(recorder.history(), title=f"{experiment.name}: training curves"),
+        )
     folder.save_model(model)
     (folder.path / CHECKPOINT).unlink(missing_ok=True)  # model.keras now holds the same
     try:
