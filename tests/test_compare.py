@@ -23,21 +23,7 @@ from convwatch.compare import (
     sort_runs,
 )
 from convwatch.results import read_json
-
-
-def tiny_classifier(filters: int = 4):
-    import keras
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            keras.layers.Conv2D(filters, 3, activation="relu", name="conv"),
-            keras.layers.MaxPooling2D(4, name="pool"),
-            keras.layers.Flatten(name="flatten"),
-            keras.layers.Dense(10, activation="softmax", name="predictions"),
-        ]
-    )
-
+from tests.tiny import tiny_classifier
 
 TINY = Experiment(
     name="tiny",

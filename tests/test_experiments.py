@@ -72,3 +72,23 @@ def test_experiment_runs_shrunk(name, tmp_path, monkeypatch):
         (note,) = read_json(path / "run.json")["notes"]
         assert note.count("FALLBACK, not an ImageNet network") == 1 and weights in note
         assert "FALLBACK, not an ImageNet network" in (path / "index.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["callbacks.StyleTransfer.style=nope.jpg"], "callbacks.StyleTransfer: photo must be"),
+        (["callbacks.StyleTransfer.network=resnet"], "network must be one of model, imagenet"),
+        (["callbacks.StyleTransfer.network=imagenet"], "vgg19_weights_tf_dim_ordering"),
+    ],
+)
+def test_a_bad_picture_or_network_fails_before_any_folder(
+    overrides, message, tmp_path, monkeypatch
+):
+    from convwatch import ConvwatchError
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setattr("convwatch.networks.FALLBACK_CACHE_DIR", tmp_path / "keras_tmp")
+    with pytest.raises(ConvwatchError, match=message):
+        run_experiment("style_transfer", overrides, results_dir=tmp_path / "results")
+    assert not (tmp_path / "results").exists()

@@ -186,6 +186,27 @@ def check_callbacks(specs: Mapping[str, Mapping[str, Any]]) -> None:
             raise ConvwatchError(
                 f"callbacks.{name} has no option {unknown[0]!r}; valid: {', '.join(valid)}"
             )
+        if name in _IMAGE_OPTIMISERS:
+            _check_image_optimiser(name, options)
+
+
+# Callbacks that optimise a picture: the option naming it, and the ImageNet network they want.
+_IMAGE_OPTIMISERS = {"DeepDream": ("photo", "inception_v3"), "StyleTransfer": ("style", "vgg19")}
+
+
+def _check_image_optimiser(name: str, options: Mapping[str, Any]) -> None:
+    """The picture exists and the network can be had, so a run never fails on them late."""
+    from convwatch.callbacks.image_networks import check_network
+    from convwatch.data.sample_photo import check_photo
+    from convwatch.errors import DataError
+
+    picture, imagenet = _IMAGE_OPTIMISERS[name]
+    try:
+        if picture in options:
+            check_photo(options[picture])
+        check_network(options.get("network", "model"), imagenet)
+    except (ValueError, DataError) as error:
+        raise ConvwatchError(f"callbacks.{name}: {error}") from None
 
 
 def build_callbacks(

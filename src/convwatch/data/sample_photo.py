@@ -8,6 +8,8 @@ The target is the class id 0, so the classifier path of the runner accepts it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from convwatch.data.dataset import Dataset
@@ -47,23 +49,36 @@ def load(
     return Dataset("sample_photo", x, y, x.copy(), y.copy(), ("photo",), source, True)
 
 
+def check_photo(photo: Any) -> str:
+    """ "sample" for a name in PHOTOS, "file" for an existing file's path; else DataError."""
+    import os
+
+    if isinstance(photo, str) and photo in PHOTOS:
+        return "sample"
+    if isinstance(photo, str | os.PathLike) and os.path.isfile(photo):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(photo):  # reads the header only
+                return "file"
+        except (OSError, UnidentifiedImageError) as error:
+            raise DataError(f"photo {photo!r} cannot be read as an image: {error}") from None
+    raise DataError(
+        f"photo must be one of {', '.join(PHOTOS)} (scikit-learn's sample photos) or the "
+        f"path of an image file. Received: {photo!r}"
+    )
+
+
 def photo_image(photo: str, size: int | None = 192, gray: bool = False) -> np.ndarray:
     """A picture as float32 `(H, W, 3)` (or `(H, W, 1)` with `gray=True`) in [0, 1]: one of
     PHOTOS by name, or any image file by path; shrunk so its long side is `size` pixels."""
-    import os
-
-    if photo in PHOTOS:
+    if check_photo(photo) == "sample":
         return load(photo, gray=gray, size=size).x_train[0].astype(np.float32) / 255.0
-    if not os.path.isfile(photo):
-        raise DataError(
-            f"photo must be one of {', '.join(PHOTOS)} (scikit-learn's sample photos) or the "
-            f"path of an image file. Received: {photo!r}"
-        )
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         image = Image.open(photo).convert("L" if gray else "RGB")
-    except (OSError, UnidentifiedImageError) as error:
+    except OSError as error:  # a file that changed since check_photo
         raise DataError(f"photo {photo!r} cannot be read as an image: {error}") from None
     if size is not None and max(image.size) > size:
         scale = size / max(image.size)
