@@ -72,6 +72,27 @@ def test_captions_name_the_layer_and_the_moment(tmp_path, make_run):
     assert captions["curves.png"].startswith("Loss and accuracy per epoch")
 
 
+def test_every_capture_folder_gets_captions(tmp_path, make_run):
+    pictures = {
+        "DeepDream/dream_epoch002.png": MURAL,
+        "StyleTransfer/style_transfer_epoch000.png": MURAL,
+        "Interpretation/occlusion_epoch002.png": MURAL,
+        "ClassificationReport/confusion_epoch005.png": MURAL,
+        "PartialOutputs/stages_epoch000.png": MURAL,
+    }
+    run = load_run(make_run(tmp_path, artifacts=pictures))
+    captions = {a.name: caption(a) for a in run.artifacts}
+    assert captions == {
+        "dream_epoch002.png": "The photo (left) and its dream, after epoch 2.",
+        "style_transfer_epoch000.png": "Content, style and the result, untrained (epoch 0).",
+        "occlusion_epoch002.png": "Occlusion (drop of the true class's probability under a "
+        "patch), after epoch 2: each image, its map, the map over it.",
+        "confusion_epoch005.png": "Confusion matrix, after epoch 5: rows true class, columns "
+        "predicted.",
+        "stages_epoch000.png": "Rows: channels; columns: the layers in order, untrained (epoch 0).",
+    }
+
+
 def test_strings_from_configs_and_file_names_are_escaped(tmp_path, make_run):
     evil = "<script>alert('x')</script>"
     run = make_run(

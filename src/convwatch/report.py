@@ -57,6 +57,18 @@ GROUPS = {
     "FilterMaximization": "For each filter, the input that excites it most, found by gradient "
     "ascent from the same noise at every capture.",
     "EmbeddingProjector": "How the penultimate layer arranges the test images, in 2-D.",
+    "ClassificationReport": "Which classes the model gets right, which it confuses, and "
+    "examples of both.",
+    "PixelTracker": "Chosen output pixels' values at every training step, against the target.",
+    "OutputEvolution": "The network's output image as training goes.",
+    "WeightRange": "The smallest and largest weight of each layer as training goes.",
+    "Interpretation": "Why the model predicts what it does: the pixels and regions each "
+    "prediction rests on, one row per image.",
+    "PartialOutputs": "One image's feature maps after each chosen layer, side by side.",
+    "LayerShapes": "Every layer's output shape and parameter count.",
+    "DeepDream": "A photo changed by gradient ascent so that the chosen layers fire harder.",
+    "StyleTransfer": "One picture's layout in another's colours and textures, optimised pixel "
+    "by pixel.",
 }
 CAPTIONS: dict[str, list[tuple[str, str]]] = {
     "curves": [(r"curves\.png", "Loss and accuracy per epoch, training and validation.")],
@@ -96,6 +108,46 @@ CAPTIONS: dict[str, list[tuple[str, str]]] = {
         ),
         (r"(?P<method>pca|tsne)_{tag}\.csv", "The {method} coordinates, labels and classes."),
         (r"projector/.*", "TensorBoard projector file (`tensorboard --logdir` on this folder)."),
+    ],
+    "ClassificationReport": [
+        (r"per_class_{tag}\.png", "Accuracy of each class, {tag}."),
+        (r"per_class_{tag}\.csv", "Accuracy, errors and most frequent mistake per class, {tag}."),
+        (r"confusion_{tag}\.png", "Confusion matrix, {tag}: rows true class, columns predicted."),
+        (r"confusion_{tag}\.csv", "Confusion matrix as counts, {tag}."),
+        (r"confusion_normalized_{tag}\.csv", "Confusion matrix as row rates, {tag}."),
+        (r"errors_by_class_{tag}\.png", "How the errors split by true class, {tag}."),
+        (r"confused_pairs_{tag}\.csv", "The class pairs most often confused, {tag}."),
+        (r"samples_{tag}\.png", "Random test images and their predictions, {tag}."),
+        (r"errors_{tag}\.png", "Wrongly predicted test images with the top classes, {tag}."),
+        (r"class_scores_{tag}\.png", "Every class score for a few test images, {tag}."),
+        (r"accuracy\.csv", "Overall and per-class accuracy at every capture."),
+    ],
+    "Interpretation": [
+        *(
+            (rf"{stem}_{{tag}}\.png", f"{name}, {{tag}}: each image, its map, the map over it.")
+            for stem, name in (
+                ("saliency", "Saliency (|gradient| of the class score)"),
+                ("smoothgrad", "SmoothGrad (saliency averaged over noisy copies)"),
+                ("occlusion", "Occlusion (drop of the true class's probability under a patch)"),
+                ("grad_cam", "Grad-CAM (last conv layer)"),
+            )
+        ),
+        (r"guided_backprop_{tag}\.png", "Guided backpropagation, {tag}: each image, its gradient."),
+        (r"interpretation_{tag}\.npz", "Every map as arrays, with the images and labels, {tag}."),
+    ],
+    "PartialOutputs": [
+        (r"stages_{tag}\.png", "Rows: channels; columns: the layers in order, {tag}."),
+        (r"stages_{tag}\.npz", "Each layer's maps as arrays, {tag}."),
+    ],
+    "DeepDream": [
+        (r"dream_{tag}\.png", "The photo (left) and its dream, {tag}."),
+        (r"loss_{tag}\.png", "The activation being grown, step by step at each octave, {tag}."),
+        (r"dream_{tag}\.npz", "Photo, dream and per-step activation as arrays, {tag}."),
+    ],
+    "StyleTransfer": [
+        (r"style_transfer_{tag}\.png", "Content, style and the result, {tag}."),
+        (r"loss_{tag}\.png", "Content, style and total loss per step, {tag}."),
+        (r"style_transfer_{tag}\.npz", "Content, style, result and losses as arrays, {tag}."),
     ],
 }
 _TAG = r"(?P<tag>epoch\d+|step\d+)"
