@@ -7,7 +7,7 @@ import pytest
 
 from convwatch import ConvwatchError
 from convwatch.callbacks import DeepDream
-from tests.callbacks.conftest import sequential, train_end
+from tests.callbacks.conftest import sequential, train_end, two_branches
 
 
 @pytest.fixture
@@ -52,3 +52,17 @@ def test_arguments_are_checked(photo, tmp_path):
         DeepDream(photo, out_dir=tmp_path, network="vgg")
     with pytest.raises(ValueError, match=r"images must be \(N, H, W, 1\|3\)"):
         DeepDream(np.zeros((4, 4)), out_dir=tmp_path)
+
+
+def test_a_model_that_cannot_dream_fails_before_training(photo, tmp_path):
+    import keras
+
+    model = two_branches()  # fixed 12x12 input and two branches: no other image size
+    model.compile("adam", "sparse_categorical_crossentropy")
+    callback = DeepDream(photo, out_dir=tmp_path / "dream", steps=2)
+    seen = []
+    counter = keras.callbacks.LambdaCallback(on_epoch_end=lambda *a: seen.append(a))
+    x, y = np.zeros((4, 12, 12, 1), np.float32), np.zeros(4, np.int64)
+    with pytest.raises(ValueError, match="is not a chain of layers"):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[callback, counter])
+    assert seen == [] and not (tmp_path / "dream").exists()

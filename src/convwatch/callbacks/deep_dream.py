@@ -94,6 +94,16 @@ class DeepDream(TrainEndCapture):
         what = f"this run's own model {self.model.name!r}, layers {', '.join(layers)}"
         return self.model, layers, own_network(self.network, IMAGENET, what)
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        super().on_train_begin(logs)
+        # A model that cannot dream at other sizes (a fixed-size, branching graph) or a layer
+        # that does not exist should fail now, not after the training.
+        if self.model.built:
+            from convwatch.techniques.any_size import feature_extractor
+
+            network, layers, _ = self._dreamer()
+            feature_extractor(network, list(layers))
+
     def capture(self, tag: str, epoch: int, step: int) -> None:
         from convwatch.plots.optimized_images import image_columns, loss_curves
         from convwatch.techniques.deep_dream import deep_dream

@@ -105,6 +105,16 @@ class StyleTransfer(TrainEndCapture):
             what = f"this run's own model {model.name!r}"
         return model, content, style, own_network(self.network, IMAGENET, what)
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        super().on_train_begin(logs)
+        # A network that cannot take these pictures' sizes or a missing layer fails now, not
+        # after the training.
+        if self.model.built:
+            from convwatch.techniques.any_size import feature_extractor
+
+            network, content_layer, style_layers, _ = self._features()
+            feature_extractor(network, [content_layer, *style_layers])
+
     def capture(self, tag: str, epoch: int, step: int) -> None:
         from convwatch.plots.optimized_images import image_columns, loss_curves
         from convwatch.techniques.style_transfer import style_transfer
