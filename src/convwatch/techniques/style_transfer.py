@@ -73,6 +73,7 @@ def style_transfer(
     seed: int = 0,
     chunk: int = 50,
     progress: Callable[[int, int, float], object] | None = None,
+    pad: int = 8,
 ) -> StyleResult:
     """Paint `content`'s layout with `style`'s colours and textures, by Adam on the pixels.
 
@@ -107,6 +108,10 @@ def style_transfer(
         seed: seed of the noise for `init="noise"`. Defaults to 0.
         chunk: steps per compiled call, >= 1. Defaults to 50.
         progress: called as `progress(steps_done, steps, total_loss)` after each chunk.
+        pad: pixels of mirrored border added around every image before the network sees it
+            (at most the image's side - 1), so no pixel of the picture lies next to the
+            network's zero padding, which otherwise paints a coloured seam along the edges.
+            0 turns it off. Defaults to 8.
 
     Returns:
         A `StyleResult` with the image and the per-step losses.
@@ -139,9 +144,15 @@ def style_transfer(
     if not style_layers:
         raise ValueError(f"`style_layers` must name at least one layer. Received: {style_layers}")
 
+    if int(pad) != pad or pad < 0:
+        raise ValueError(f"`pad` must be an integer >= 0. Received: pad={pad}")
+    pad = min(int(pad), *(side - 1 for side in x.shape[:2]))
     extractor = feature_extractor(model, [content_layer, *style_layers])
-    content_target = extractor(x[None], training=False)[0]
-    style_grams = [gram_matrix(f) for f in extractor(s[None], training=False)[1:]]
+    content_target = extractor(_mirror(x[None], pad), training=False)[0]
+    style_pad = min(pad, *(side - 1 for side in s.shape[:2]))
+    style_grams = [
+        gram_matrix(f) for f in extractor(_mirror(s[None], style_pad), training=False)[1:]
+    ]
     scales = [tf.reduce_mean(tf.square(content_target))]
     scales += [tf.reduce_mean(tf.square(g)) for g in style_grams]
     scales = tf.maximum(tf.stack(scales), _TINY)
@@ -163,7 +174,9 @@ def style_transfer(
     losses = []
     for done in range(0, int(steps), int(chunk)):
         n = min(int(chunk), int(steps) - done)
-        image, *state, chunk_losses = run(image, *moments, tf.constant(n), *constants)
+        image, *state, chunk_losses = run(
+            image, *moments, tf.constant(n), tf.constant(pad), *constants
+        )
         moments = tuple(state)
         losses.append(chunk_losses.numpy())
         if progress is not None:
@@ -173,6 +186,11 @@ def style_transfer(
         image=image[0].numpy().astype(np.float32),
         losses={name: losses[:, i] for i, name in enumerate(("total", "content", "style"))},
     )
+
+
+def _mirror(images, pad):
+    """`(N, H, W, C)` with `pad` mirrored pixels added on every side (`pad` < H and W)."""
+    return tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
 
 
 def _image(name: str, value) -> np.ndarray:
@@ -189,9 +207,9 @@ def _compiled(extractor, n_style: int, channels: int):
     content_channels = extractor.outputs[0].shape[-1]
     style_channels = [out.shape[-1] for out in extractor.outputs[1:]]
 
-    def losses_of(image, content_target, style_grams, scales, weights):
+    def losses_of(image, pad, content_target, style_grams, scales, weights):
         """-> [total, content, style] for one `(1, H, W, C)` image."""
-        outputs = extractor(image, training=False)
+        outputs = extractor(_mirror(image, pad), training=False)
         content = tf.reduce_mean(tf.square(outputs[0] - content_target)) / scales[0]
         style = tf.add_n(
             [
@@ -213,6 +231,7 @@ def _compiled(extractor, n_style: int, channels: int):
         image_spec,
         scalar,
         tf.TensorSpec((), tf.int32),
+        tf.TensorSpec((), tf.int32),
         tf.TensorSpec((1, None, None, content_channels), tf.float32),
         tuple(tf.TensorSpec((1, c, c), tf.float32) for c in style_channels),
         tf.TensorSpec((1 + n_style,), tf.float32),
@@ -223,8 +242,10 @@ def _compiled(extractor, n_style: int, channels: int):
     ]
 
     @tf.function(input_signature=signature)
-    def run(image, m, v, t, steps, content_target, style_grams, scales, weights, lr, low, high):
-        targets = (content_target, style_grams, scales, weights)
+    def run(
+        image, m, v, t, steps, pad, content_target, style_grams, scales, weights, lr, low, high
+    ):
+        targets = (pad, content_target, style_grams, scales, weights)
         history = tf.TensorArray(tf.float32, size=steps + 1)
         for i in tf.range(steps):
             with tf.GradientTape(watch_accessed_variables=False) as tape:
