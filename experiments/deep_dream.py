@@ -8,7 +8,8 @@ weights are already in the Keras cache, and otherwise the Fashion-MNIST CNN this
 small strokes and edges of garments over the grey photo, not ImageNet's eyes and dogs.
 
 Command: `make experiment NAME=deep_dream` (about a minute on two CPU cores); dream with a
-net trained before: `make experiment NAME=deep_dream ARGS="model=results/fashion_cnn/<run>"`.
+net trained before: `make experiment NAME=deep_dream ARGS="model=results/fashion_cnn/<run>"`;
+with InceptionV3's weights in the Keras cache, `ARGS="fit.epochs=0"` skips training the fallback.
 Pictures: `artifacts/DeepDream/dream_epoch002.png` (the photo and its dream) and
 `loss_epoch002.png` (the activation being grown, step by step, octave after octave).
 """
