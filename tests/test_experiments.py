@@ -80,6 +80,9 @@ def test_experiment_runs_shrunk(name, tmp_path, monkeypatch):
         (["callbacks.StyleTransfer.style=nope.jpg"], "callbacks.StyleTransfer: photo must be"),
         (["callbacks.StyleTransfer.network=resnet"], "network must be one of model, imagenet"),
         (["callbacks.StyleTransfer.network=imagenet"], "vgg19_weights_tf_dim_ordering"),
+        (["callbacks.StyleTransfer.init=zeros"], "`init` must be 'content' or 'noise'"),
+        (["callbacks.StyleTransfer.style_size=8"], "style_size must be None or a whole number"),
+        (["callbacks.StyleTransfer.learning_rate=-1"], "learning_rate > 0"),
     ],
 )
 def test_a_bad_picture_or_network_fails_before_any_folder(
@@ -92,3 +95,21 @@ def test_a_bad_picture_or_network_fails_before_any_folder(
     with pytest.raises(ConvwatchError, match=message):
         run_experiment("style_transfer", overrides, results_dir=tmp_path / "results")
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("octaves=0", "`octaves` must be an integer >= 1"),
+        ("octave_scale=0.5", "`octave_scale` must be > 1"),
+        ("step_size=0", "`step_size` must be > 0"),
+        ("size=4", "size must be None or a whole number >= 16"),
+        ("photo=/nonexistent.png", "photo must be one of china, flower"),
+    ],
+)
+def test_bad_dream_settings_fail_before_any_folder_or_training(override, message, tmp_path):
+    from convwatch import ConvwatchError
+
+    with pytest.raises(ConvwatchError, match=f"callbacks.DeepDream: .*{message}"):
+        run_experiment("deep_dream", [f"callbacks.DeepDream.{override}"], results_dir=tmp_path)
+    assert not any(tmp_path.iterdir())

@@ -50,6 +50,8 @@ def test_imagenet_without_the_weights_fails_at_once_naming_the_file(photo, tmp_p
 def test_arguments_are_checked(photo, tmp_path):
     with pytest.raises(ValueError, match="network must be one of model, imagenet, auto"):
         DeepDream(photo, out_dir=tmp_path, network="vgg")
+    with pytest.raises(ValueError, match="`steps` must be an integer >= 1"):
+        DeepDream(photo, out_dir=tmp_path, steps=0)  # at construction, before any training
     with pytest.raises(ValueError, match=r"images must be \(N, H, W, 1\|3\)"):
         DeepDream(np.zeros((4, 4)), out_dir=tmp_path)
 

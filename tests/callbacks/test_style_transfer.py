@@ -49,6 +49,8 @@ def test_arguments_are_checked(tmp_path):
     content, style = _pictures()
     with pytest.raises(ValueError, match="network must be one of"):
         StyleTransfer(content, style, out_dir=tmp_path, network="vgg19")
+    with pytest.raises(ValueError, match="`init` must be 'content' or 'noise'"):
+        StyleTransfer(content, style, out_dir=tmp_path, init="zeros")
     with pytest.raises(ValueError, match="content must be one"):
         StyleTransfer(np.zeros((2, 4, 4, 1)), style, out_dir=tmp_path)
 

@@ -64,6 +64,9 @@ class DeepDream(TrainEndCapture):
         self.images = x[None] if x.ndim == 3 else x
         if self.images.ndim != 4 or not len(self.images) or self.images.shape[-1] not in (1, 3):
             raise ValueError(f"images must be (N, H, W, 1|3) in [0, 1]. Received: {x.shape}")
+        from convwatch.techniques.deep_dream import check_dream_settings
+
+        check_dream_settings(octaves, octave_scale, steps, step_size)  # now, not after training
         self.network = check_network(network, IMAGENET)
         self.layers = tuple(layers) if layers else None
         self.octaves, self.octave_scale = octaves, octave_scale

@@ -190,20 +190,32 @@ def check_callbacks(specs: Mapping[str, Mapping[str, Any]]) -> None:
             _check_image_optimiser(name, options)
 
 
-# Callbacks that optimise a picture: the option naming it, and the ImageNet network they want.
-_IMAGE_OPTIMISERS = {"DeepDream": ("photo", "inception_v3"), "StyleTransfer": ("style", "vgg19")}
+# Callbacks that optimise a picture: the options naming it and its size, the ImageNet network
+# they want, and the technique's check of the settings it takes from the options.
+_IMAGE_OPTIMISERS = {
+    "DeepDream": ("photo", "size", "inception_v3", "deep_dream:check_dream_settings"),
+    "StyleTransfer": ("style", "style_size", "vgg19", "style_transfer:check_style_settings"),
+}
 
 
 def _check_image_optimiser(name: str, options: Mapping[str, Any]) -> None:
-    """The picture exists and the network can be had, so a run never fails on them late."""
+    """The picture exists, the settings work and the network can be had, so a run never fails
+    on them after its folder is made (or after its training)."""
+    import importlib
+
     from convwatch.callbacks.image_networks import check_network
-    from convwatch.data.sample_photo import check_photo
+    from convwatch.data.sample_photo import check_photo, check_size
     from convwatch.errors import DataError
 
-    picture, imagenet = _IMAGE_OPTIMISERS[name]
+    picture, size, imagenet, checker = _IMAGE_OPTIMISERS[name]
+    module, function = checker.split(":")
+    check_settings = getattr(importlib.import_module(f"convwatch.techniques.{module}"), function)
+    settings = inspect.signature(check_settings).parameters
     try:
         if picture in options:
             check_photo(options[picture])
+        check_size(options.get(size), size)
+        check_settings(**{k: v for k, v in options.items() if k in settings})
         check_network(options.get("network", "model"), imagenet)
     except (ValueError, DataError) as error:
         raise ConvwatchError(f"callbacks.{name}: {error}") from None

@@ -68,6 +68,10 @@ class StyleTransfer(TrainEndCapture):
     ):
         super().__init__(out_dir, every_n_epochs, verbose)
         self.content, self.style = _picture("content", content), _picture("style", style)
+        from convwatch.techniques.style_transfer import check_style_settings
+
+        # now, not after training
+        check_style_settings(steps, learning_rate, content_weight, style_weight, tv_weight, init)
         self.network = check_network(network, IMAGENET)
         self.content_layer = content_layer
         self.style_layers = tuple(style_layers) if style_layers else None

@@ -25,8 +25,7 @@ def load(
     `square=True` first crops the centre square (then H = W = `size`)."""
     if photo not in PHOTOS:
         raise DataError(f"sample_photo: photo must be one of {', '.join(PHOTOS)}, got {photo!r}")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 16):
-        raise DataError(f"sample_photo: size must be None or a whole number >= 16, got {size!r}")
+    check_size(size, "sample_photo: size")
     from PIL import Image
     from sklearn.datasets import load_sample_image
 
@@ -47,6 +46,12 @@ def load(
         "(shipped with scikit-learn)"
     )
     return Dataset("sample_photo", x, y, x.copy(), y.copy(), ("photo",), source, True)
+
+
+def check_size(size: Any, what: str = "size") -> None:
+    """DataError unless `size` (a long side in pixels) is None or a whole number >= 16."""
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 16):
+        raise DataError(f"{what} must be None or a whole number >= 16, got {size!r}")
 
 
 def check_photo(photo: Any) -> str:
@@ -72,6 +77,7 @@ def check_photo(photo: Any) -> str:
 def photo_image(photo: str, size: int | None = 192, gray: bool = False) -> np.ndarray:
     """A picture as float32 `(H, W, 3)` (or `(H, W, 1)` with `gray=True`) in [0, 1]: one of
     PHOTOS by name, or any image file by path; shrunk so its long side is `size` pixels."""
+    check_size(size)
     if check_photo(photo) == "sample":
         return load(photo, gray=gray, size=size).x_train[0].astype(np.float32) / 255.0
     from PIL import Image

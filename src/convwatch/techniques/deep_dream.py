@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from numbers import Real
 
 import keras
 import numpy as np
@@ -70,7 +71,7 @@ def deep_dream(
     if x.ndim not in (3, 4) or x.size == 0:
         raise ValueError(f"`image` must be (H, W, C) or (N, H, W, C). Received: {x.shape}")
     batch = x if x.ndim == 4 else x[None]
-    _check_counts(octaves, octave_scale, steps)
+    check_dream_settings(octaves, octave_scale, steps, step_size)
     names = _layer_names(model, layers)
     weights = _weights(names, layer_weights)
     extractor = feature_extractor(model, names)
@@ -114,15 +115,20 @@ def _check_range(value_range) -> tuple[float, float]:
     return low, high
 
 
-def _check_counts(octaves, octave_scale, steps) -> None:
-    if int(octaves) != octaves or octaves < 1:
+def check_dream_settings(
+    octaves: int = 3, octave_scale: float = 1.4, steps: int = 20, step_size: float = 0.005
+) -> None:
+    """ValueError naming the first setting `deep_dream` cannot work with (callers check early)."""
+    if not isinstance(octaves, Real) or int(octaves) != octaves or octaves < 1:
         raise ValueError(f"`octaves` must be an integer >= 1. Received: octaves={octaves}")
-    if octaves > 1 and not octave_scale > 1:
+    if octaves > 1 and not (isinstance(octave_scale, Real) and octave_scale > 1):
         raise ValueError(
             f"`octave_scale` must be > 1 when octaves > 1. Received: octave_scale={octave_scale}"
         )
-    if int(steps) != steps or steps < 1:
+    if not isinstance(steps, Real) or int(steps) != steps or steps < 1:
         raise ValueError(f"`steps` must be an integer >= 1. Received: steps={steps}")
+    if not isinstance(step_size, Real) or not step_size > 0:
+        raise ValueError(f"`step_size` must be > 0. Received: step_size={step_size}")
 
 
 def _layer_names(model, layers) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import tensorflow as tf
@@ -127,25 +128,15 @@ def style_transfer(
         raise ValueError(
             f"`style` must have as many channels as `content` ({x.shape[-1]}). Received: {s.shape}"
         )
-    for name, value in (("steps", steps), ("chunk", chunk)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value}")
-    if init not in ("content", "noise"):
-        raise ValueError(f"`init` must be 'content' or 'noise'. Received: init={init!r}")
+    check_style_settings(
+        steps, learning_rate, content_weight, style_weight, tv_weight, init, chunk, pad
+    )
     weights = (content_weight, style_weight, tv_weight)
-    if not all(np.isfinite(w) and w >= 0 for w in weights) or not learning_rate > 0:
-        raise ValueError(
-            "Weights must be >= 0 and learning_rate > 0. Received: "
-            f"content_weight={content_weight}, style_weight={style_weight}, "
-            f"tv_weight={tv_weight}, learning_rate={learning_rate}"
-        )
     if isinstance(style_layers, str):
         style_layers = [style_layers]
     if not style_layers:
         raise ValueError(f"`style_layers` must name at least one layer. Received: {style_layers}")
 
-    if int(pad) != pad or pad < 0:
-        raise ValueError(f"`pad` must be an integer >= 0. Received: pad={pad}")
     pad = min(int(pad), *(side - 1 for side in x.shape[:2]))
     extractor = feature_extractor(model, [content_layer, *style_layers])
     content_target = extractor(_mirror(x[None], pad), training=False)[0]
@@ -186,6 +177,33 @@ def style_transfer(
         image=image[0].numpy().astype(np.float32),
         losses={name: losses[:, i] for i, name in enumerate(("total", "content", "style"))},
     )
+
+
+def check_style_settings(
+    steps: int = 300,
+    learning_rate: float = 0.02,
+    content_weight: float = 1.0,
+    style_weight: float = 1.0,
+    tv_weight: float = 1.0,
+    init: str = "content",
+    chunk: int = 50,
+    pad: int = 8,
+) -> None:
+    """ValueError naming the first setting `style_transfer` cannot work with (callers check
+    early, before any training)."""
+    for name, value, least in (("steps", steps, 1), ("chunk", chunk, 1), ("pad", pad, 0)):
+        if not isinstance(value, Real) or int(value) != value or value < least:
+            raise ValueError(f"`{name}` must be an integer >= {least}. Received: {name}={value}")
+    if init not in ("content", "noise"):
+        raise ValueError(f"`init` must be 'content' or 'noise'. Received: init={init!r}")
+    weights = (content_weight, style_weight, tv_weight)
+    numbers = all(isinstance(w, Real) for w in (*weights, learning_rate))
+    if not numbers or not all(np.isfinite(w) and w >= 0 for w in weights) or not learning_rate > 0:
+        raise ValueError(
+            "Weights must be >= 0 and learning_rate > 0. Received: "
+            f"content_weight={content_weight}, style_weight={style_weight}, "
+            f"tv_weight={tv_weight}, learning_rate={learning_rate}"
+        )
 
 
 def _mirror(images, pad):
