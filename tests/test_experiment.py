@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 
 from convwatch import ConvwatchError, Data, Experiment, Fit, apply_overrides, override_keys
 from convwatch.experiment import Optimizer, Reference, parse_override
+from convwatch.ranges import PositiveInt, Range
 
 
 def build(units: int = 8, dropout: float = 0.1, name: str | None = None):
@@ -82,7 +85,7 @@ def test_fixed_or_missing_keys_are_refused(experiment, key):
         ("compile.optimizer.learning_rate=fast", "takes a value of type float"),
         ("fit.shuffle=maybe", "takes a value of type bool"),
         ("model.units=many", "model.units takes a value of type int"),
-        ("fit.epochs=-1", "fit.epochs must be a positive integer"),
+        ("fit.epochs=-1", "fit.epochs must be an integer >= 0. Received: -1"),
         ("data.normalize=zscore", "data.normalize must be one of unit, standard, none"),
         ("fit.validation=train", "fit.validation must be one of test, none"),
     ],
@@ -133,7 +136,7 @@ def test_config_is_plain_json_and_hash_ignores_description(experiment):
 
 
 def test_sections_validate_when_declared():
-    with pytest.raises(ConvwatchError, match="data.limit must be a positive integer"):
+    with pytest.raises(ConvwatchError, match="data.limit must be None or an integer >= 1"):
         Data(limit=0)
     with pytest.raises(ConvwatchError, match="fit.batch_size"):
         Fit(batch_size=-1)
@@ -146,3 +149,50 @@ def test_reference_formats_percentages():
     )
     assert ref.format(ref.value) == "0.78%"
     assert ref.format(None) == "n/a"
+
+
+def ranged(
+    units: PositiveInt = 8,
+    rate: Annotated[float, Range(0, 1, high_open=True)] = 0.1,
+    sizes: tuple[PositiveInt, ...] = (3, 5),
+):
+    raise AssertionError("ranges are read from the signature, never by building")
+
+
+def test_builder_ranges_are_read_from_annotated_parameters():
+    experiment = Experiment(name="r", description="", build_model=ranged)
+    (result,) = apply_overrides(experiment, ["model.rate=0", "model.sizes=[1,2]"])
+    assert result.model_options() == {"units": 8, "rate": 0.0, "sizes": (1, 2)}  # ints, not str
+    with pytest.raises(ConvwatchError) as info:
+        apply_overrides(experiment, ["model.rate=1"])
+    assert str(info.value) == "model.rate must be a finite number in [0, 1). Received: 1.0"
+    with pytest.raises(ConvwatchError, match=r"model.sizes must be .* Received: \(1, 0\)"):
+        apply_overrides(experiment, ["model.sizes=[1,0]"])
+    with pytest.raises(ConvwatchError, match="model.units must be an integer >= 1. Received: 0"):
+        Experiment(name="r", description="", build_model=ranged, model={"units": 0})
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("compile.optimizer.learning_rate=nan", "must be None or a finite number > 0"),
+        ("compile.optimizer.learning_rate=-1", "must be None or a finite number > 0"),
+        ("compile.optimizer.options.momentum=inf", "options.momentum must be a finite number"),
+        ("seed=-1", r"seed must be an integer in \[0, 4294967295\]. Received: -1"),
+        ("fit.steps_per_epoch=0", "fit.steps_per_epoch must be None or an integer >= 1"),
+    ],
+)
+def test_spec_sections_refuse_numbers_outside_their_declared_range(experiment, override, message):
+    with pytest.raises(ConvwatchError, match=message):
+        apply_overrides(experiment, [override])
+
+
+def test_a_valid_boundary_is_accepted(experiment):
+    (result,) = apply_overrides(
+        experiment, ["fit.epochs=0", "seed=4294967295", "compile.optimizer.learning_rate=none"]
+    )
+    assert (result.fit.epochs, result.seed, result.compile.optimizer.learning_rate) == (
+        0,
+        2**32 - 1,
+        None,
+    )

@@ -83,3 +83,9 @@ def test_random_multiscale_net():
     for size in [(17, 23), (32, 40)]:  # any size; the content layer is at half resolution
         out = net(np.zeros((1, *size, 3), np.float32))
         assert out.shape == (1, size[0] // 2, size[1] // 2, 32)
+
+
+def test_the_sandbox_hides_keras_tmp_fallback():
+    # conftest's sandbox: weights this machine has in /tmp/.keras/models are not seen either
+    assert networks.FALLBACK_CACHE_DIR.parts[-2:] == ("no-keras-tmp-fallback", "models")
+    assert not networks.FALLBACK_CACHE_DIR.exists()

@@ -16,7 +16,7 @@ def test_callback_example_runs_and_writes_its_files(tmp_path, monkeypatch):
     section = README.read_text().split("## Using convwatch callbacks in your own Keras project")[1]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
-    def offline_mnist():  # the real loader downloads; hand it the offline subset instead
+    def offline_mnist():  # the real loader downloads; hand it the sandbox's MNIST instead
         from convwatch.data import load_dataset
 
         d = load_dataset("mnist")

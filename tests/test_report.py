@@ -205,3 +205,110 @@ def test_the_runner_writes_the_page_of_a_failed_run_and_the_results_index(tmp_pa
     assert "status-failed" in page and "RuntimeError: the model builder broke &lt;here&gt;" in page
     assert "history.csv is missing" in page and "../../index.html" in page
     assert info.value.path.name in (tmp_path / "index.html").read_text()
+
+
+# ------------------------------------------------- `convwatch report` over a damaged tree
+DAMAGE = {
+    "corrupt": {"run.json": "{broken"},
+    "listed": {"run.json": "[1, 2, 3]", "config.json": '"just a string"'},
+    "numbers": {"metrics.json": '{"metrics": 5, "references": "abc"}', "config.json": "NaN"},
+    "shapeless": {
+        "run.json": '{"name": ["x"], "status": 5, "started": 3, "duration_s": NaN}',
+        "history.csv": "a,b\nx,y\nz,w,extra\n",
+    },
+    "nan": {"metrics.json": "NaN", "history.csv": "epoch,loss\n1,NaN\n2,1e999\n"},
+}
+WHY = {
+    "corrupt": ["run.json is not valid JSON (Expecting property name"],
+    "listed": [
+        "run.json is not a JSON object: it holds a list",
+        "config.json is not a JSON object: it holds the string 'just a string'",
+    ],
+    "numbers": [
+        "metrics.json's 'metrics' is not a JSON object: it holds the number 5",
+        "metrics.json's 'references' is not a list",
+        "config.json is not a JSON object: it holds the number nan",
+    ],
+    "shapeless": [
+        "run.json's 'name' is not a string: it holds a list",
+        "history.csv holds no numbers (its columns: a, b)",
+        "more fields than its header",
+    ],
+    "nan": ["metrics.json is not a JSON object: it holds the number nan"],
+}
+
+
+def test_report_over_a_tree_carries_on_past_bad_folders(tmp_path, make_run, capsys, monkeypatch):
+    root = tmp_path / "results"
+    good = make_run(root, run_id="good", artifacts=ARTIFACTS)
+    bad = {}
+    for name, files in DAMAGE.items():
+        bad[name] = make_run(root, run_id=name)
+        for file, text in files.items():
+            (bad[name] / file).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "results"]) == 0
+    out, err = capsys.readouterr()
+    warnings = err.splitlines()
+    assert len(warnings) == len(DAMAGE), err  # one line per bad folder, none for the good one
+    for name, reasons in WHY.items():
+        (line,) = [w for w in warnings if w.startswith(f"convwatch: warning: results/exp/{name}: ")]
+        page = (bad[name] / "index.html").read_text()
+        assert "<h2 id='metrics'>" in page and "<h2 id='config'>" in page  # the whole page
+        for reason in reasons:
+            assert reason in line, (reason, line)
+            assert reason.replace("'", "&#x27;") in page, (name, reason)
+    assert str(good / "index.html") in out.split() and (good / "index.html").is_file()
+    assert "This run folder is incomplete" not in (good / "index.html").read_text()
+    index = (root / "index.html").read_text()
+    for run in ("good", *DAMAGE):
+        assert f"exp/{run}/index.html" in index
+
+
+def test_a_page_that_cannot_be_drawn_or_written_is_a_warning_not_an_error(
+    tmp_path, make_run, capsys, monkeypatch
+):
+    root = tmp_path / "results"
+    first, second = make_run(root, run_id="first"), make_run(root, run_id="second")
+
+    def broken(run, crumbs=""):
+        if run.run_id == "first":
+            raise KeyError("a shape nobody foresaw")
+        return real(run, crumbs)
+
+    real = report.render_run
+    monkeypatch.setattr(report, "render_run", broken)
+    write_text = report.results.write_text
+
+    def full_disk(path, text):
+        if "second" in str(path):
+            raise OSError(28, "No space left on device")
+        return write_text(path, text)
+
+    monkeypatch.setattr(report.results, "write_text", full_disk)
+    assert main(["report", str(root)]) == 0
+    err = capsys.readouterr().err
+    page = (first / "index.html").read_text()
+    assert (
+        "its page could not be drawn in full (KeyError: &#x27;a shape nobody foresaw&#x27;)" in page
+    )
+    assert f"warning: {first}: its page could not be drawn in full (KeyError" in err
+    assert f"warning: {second}: page not written (OSError: [Errno 28] No space left" in err
+    assert not (second / "index.html").exists() and (root / "index.html").is_file()
+    assert "exp/second/" in (root / "index.html").read_text()  # still listed
+
+
+def test_report_on_one_folder_that_is_no_run_still_exits_2(tmp_path, capsys):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "notes.txt").write_text("not a run")
+    assert main(["report", str(tmp_path / "plain")]) == 2
+    assert "no run folders in" in capsys.readouterr().err
+
+
+def test_curves_at_the_float_limits_are_said_not_drawn(tmp_path, make_run):
+    run = make_run(tmp_path, omit=("metrics.json",))
+    (run / "history.csv").write_text("epoch,loss\n9007199254740996.0,-1.7e308\n1,1.7e308\n")
+    page = write_run_report(run).read_text()
+    assert "values too large to draw (from -1.7e+308 to 1.7e+308)" in page
+    (run / "history.csv").write_text("epoch,loss\n9007199254740996.0,0\n")
+    assert "<svg xmlns" in write_run_report(run).read_text()  # one point far out: drawn

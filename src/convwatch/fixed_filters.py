@@ -10,9 +10,13 @@ response of each block kept).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import keras
 import numpy as np
 from keras import layers
+
+from convwatch.ranges import PositiveInt, Range, validate_ranges
 
 EDGE_NAMES = ("vertical", "horizontal", "vertical_negative", "horizontal_negative")
 
@@ -27,7 +31,11 @@ def edge_kernels(size: int = 4) -> np.ndarray:
     return np.stack([vertical, horizontal, -vertical, -horizontal], axis=-1)[:, :, None, :]
 
 
-def edge_filter_net(input_shape: tuple = (None, None, 1), size: int = 4) -> keras.Model:
+@validate_ranges
+def edge_filter_net(
+    input_shape: tuple[PositiveInt | None, ...] = (None, None, 1),
+    size: Annotated[int, Range(2)] = 4,  # and even: see edge_kernels
+) -> keras.Model:
     """Conv2D(4 edge filters, no bias, frozen) "conv" > ReLU "relu" > MaxPooling2D(2) "pool".
 
     Any image size by default (`(None, None, 1)`); pixel values as given (scale them to [0, 1]
@@ -47,7 +55,10 @@ def edge_filter_net(input_shape: tuple = (None, None, 1), size: int = 4) -> kera
     return model
 
 
-def vgg16(include_top: bool = False, input_shape: tuple = (224, 224, 3)) -> keras.Model:
+@validate_ranges
+def vgg16(
+    include_top: bool = False, input_shape: tuple[PositiveInt, ...] = (224, 224, 3)
+) -> keras.Model:
     """`keras.applications.VGG16` with random weights (`weights=None`: nothing downloaded).
 
     `include_top=False` (the default) keeps the 13 conv and 5 pooling layers (14.7M

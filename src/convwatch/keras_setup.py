@@ -11,20 +11,37 @@ from convwatch.experiment import OPTIMIZER_PRESETS, Optimizer
 
 
 def make_optimizer(spec: Optimizer) -> Any:
-    """The Keras optimizer `spec` names, or a ConvwatchError saying what was wrong."""
+    """The Keras optimizer `spec` names, or a ConvwatchError saying what was wrong: an unknown
+    name, or the options Keras' constructor refuses, named by their override keys."""
     import keras
 
     name, preset = OPTIMIZER_PRESETS.get(spec.name, (spec.name, {}))
     rate = {} if spec.learning_rate is None else {"learning_rate": spec.learning_rate}
     config = {**rate, **preset, **spec.options}
     try:
-        return keras.optimizers.get({"class_name": name, "config": config})
+        keras.optimizers.get({"class_name": name, "config": {}})
     except (ValueError, TypeError) as error:
         raise ConvwatchError(
             f"compile.optimizer {spec.name!r} with options {config} is not a Keras optimizer "
             f"(e.g. sgd, adam, rmsprop, adagrad, adadelta, nadam, adamw) or a preset "
             f"({', '.join(OPTIMIZER_PRESETS)}): {error}"
         ) from None
+    try:
+        return keras.optimizers.get({"class_name": name, "config": config})
+    except (ValueError, TypeError) as error:
+        # Keras names the argument it refuses ("`momentum` must be a float between [0, 1].")
+        named = [key for key in config if key in str(error)] or list(config)
+        given = ", ".join(f"{_option_key(spec, key)}={config[key]!r}" for key in named)
+        raise ConvwatchError(
+            f"compile.optimizer {spec.name!r}: Keras refuses {given}: {error}"
+        ) from None
+
+
+def _option_key(spec: Optimizer, key: str) -> str:
+    """The override key that sets the optimizer argument `key`."""
+    if key == "learning_rate" and key not in spec.options:
+        return "compile.optimizer.learning_rate"
+    return f"compile.optimizer.options.{key}"
 
 
 def distribution_strategy(name: str) -> Any:
@@ -46,17 +63,37 @@ def distribution_strategy(name: str) -> Any:
     )
 
 
+def _check_known(key: str, kind: str, get: Any, name: str, examples: str) -> None:
+    """Raise ConvwatchError naming `key` unless Keras' `get` (keras.losses.get, ...) knows
+    `name`."""
+    try:
+        get(name)
+    except (ValueError, TypeError) as error:
+        raise ConvwatchError(
+            f"{key}: {name!r} is not a Keras {kind} (e.g. {examples}): {error}"
+        ) from None
+
+
 def check_loss(name: str) -> None:
     """Raise ConvwatchError unless Keras knows the loss `compile.loss` names."""
     import keras
 
-    try:
-        keras.losses.get(name)
-    except (ValueError, TypeError) as error:
-        raise ConvwatchError(
-            f"compile.loss {name!r} is not a Keras loss (e.g. categorical_crossentropy, "
-            f"sparse_categorical_crossentropy, mse, mae, binary_crossentropy): {error}"
-        ) from None
+    examples = "categorical_crossentropy, sparse_categorical_crossentropy, mse, mae"
+    _check_known("compile.loss", "loss", keras.losses.get, name, examples)
+
+
+# Names `model.compile` resolves against the loss itself, which keras.metrics.get does not know.
+COMPILE_METRIC_NAMES = ("accuracy", "acc", "crossentropy", "ce")
+
+
+def check_metrics(names: tuple[str, ...]) -> None:
+    """Raise ConvwatchError unless Keras knows every metric `compile.metrics` names."""
+    import keras
+
+    examples = "accuracy, mse, mae, categorical_accuracy, top_k_categorical_accuracy"
+    for name in names:
+        if name not in COMPILE_METRIC_NAMES:
+            _check_known("compile.metrics", "metric", keras.metrics.get, name, examples)
 
 
 def trained_model_file(path: str) -> Path:

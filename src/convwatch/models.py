@@ -1,17 +1,27 @@
 """Model builders the experiments name: each returns a fresh, uncompiled Keras model.
 
 Their keyword arguments with defaults are the `model.*` overrides an experiment accepts
-(`model.dropout=0.3`).
+(`model.dropout=0.3`); each number declares its valid range in its annotation
+(`convwatch.ranges`), checked before any run and on every call.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import keras
 from keras import layers
 
+from convwatch.ranges import PositiveFloat, PositiveInt, Range, validate_ranges
 
+# Keras' Dropout takes [0, 1], but a rate of 1 drops everything and divides by 1 - rate = 0.
+DropoutRate = Annotated[float, Range(0, 1, high_open=True)]
+Shape = tuple[PositiveInt, ...]
+
+
+@validate_ranges
 def larger_cnn(
-    input_shape: tuple[int, ...] = (28, 28, 1), classes: int = 10, dropout: float = 0.2
+    input_shape: Shape = (28, 28, 1), classes: PositiveInt = 10, dropout: DropoutRate = 0.2
 ) -> keras.Model:
     """The 30/15-filter MNIST net of seed document 004 (after machinelearningmastery's "larger")."""
     return keras.Sequential(
@@ -31,8 +41,9 @@ def larger_cnn(
     )
 
 
+@validate_ranges
 def baseline_cnn(
-    input_shape: tuple[int, ...] = (28, 28, 1), classes: int = 10, dropout: float = 0.2
+    input_shape: Shape = (28, 28, 1), classes: PositiveInt = 10, dropout: DropoutRate = 0.2
 ) -> keras.Model:
     """The "more basic" one-conv-layer MNIST net that document 004 starts from."""
     return keras.Sequential(
@@ -92,12 +103,13 @@ def _conv_stack(depth, filters, kernel_size, init_limit, activation, prefix=""):
     ]
 
 
+@validate_ranges
 def shapes_reconstruction(
-    input_shape: tuple[int, ...] = (64, 64, 3),
-    filters: int = 12,
-    kernel_size: int = 6,
-    init_limit: float = 0.1,
-    depth: int = 1,
+    input_shape: Shape = (64, 64, 3),
+    filters: PositiveInt = 12,
+    kernel_size: PositiveInt = 6,
+    init_limit: PositiveFloat = 0.1,
+    depth: PositiveInt = 1,
     activation: str = "relu",
 ) -> keras.Model:
     """The 12-filter net of SEEDS 000: Conv2D(12, 6x6, same, no bias), then the fixed recombination.
@@ -115,12 +127,13 @@ def shapes_reconstruction(
     )
 
 
+@validate_ranges
 def shapes_capacity(
-    input_shape: tuple[int, ...] = (64, 64, 3),
-    depths: tuple[int, ...] = (1, 2, 3),
-    filters: int = 12,
-    kernel_size: int = 6,
-    init_limit: float = 0.1,
+    input_shape: Shape = (64, 64, 3),
+    depths: tuple[PositiveInt, ...] = (1, 2, 3),
+    filters: PositiveInt = 12,
+    kernel_size: PositiveInt = 6,
+    init_limit: PositiveFloat = 0.1,
     activation: str = "relu",
 ) -> keras.Model:
     """One reconstruction branch per depth, side by side on one input; outputs `depth1`, ...
@@ -141,11 +154,12 @@ def shapes_capacity(
 # ------------------------------------------------------------------- SEEDS 003/001: classifiers
 
 
+@validate_ranges
 def mlp(
-    input_shape: tuple[int, ...] = (28, 28, 1),
-    classes: int = 10,
-    units: int = 512,
-    dropout: float = 0.2,
+    input_shape: Shape = (28, 28, 1),
+    classes: PositiveInt = 10,
+    units: PositiveInt = 512,
+    dropout: DropoutRate = 0.2,
 ) -> keras.Model:
     """Seed document 003's MLP: flatten (784) > two hidden ReLU layers > softmax class scores.
 
@@ -169,11 +183,12 @@ def mlp(
 HEADS = ("flatten", "gap")
 
 
+@validate_ranges
 def fashion_cnn(
-    input_shape: tuple[int, ...] = (28, 28, 1),
-    classes: int = 10,
-    filters: int = 32,
-    dropout: float = 0.25,
+    input_shape: Shape = (28, 28, 1),
+    classes: PositiveInt = 10,
+    filters: PositiveInt = 32,
+    dropout: DropoutRate = 0.25,
     head: str = "flatten",
 ) -> keras.Model:
     """Seed document 001's small Fashion-MNIST CNN, with dropout after the convolutions and

@@ -19,6 +19,7 @@ import keras
 from keras import layers
 
 from convwatch.errors import ConvwatchError
+from convwatch.ranges import PositiveInt, Seed, validate_ranges
 
 # name -> (keras.applications constructor, weights file without the classifier), as Keras names
 # them in keras/src/applications/{vgg19,vgg16,inception_v3}.py.
@@ -140,11 +141,12 @@ class ImagenetPreprocess(layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
+@validate_ranges
 def random_multiscale_net(
-    channels: int = 3,
-    kernel_sizes: tuple[int, ...] = (3, 5, 9, 15),
-    filters: int = 32,
-    seed: int = 0,
+    channels: PositiveInt = 3,
+    kernel_sizes: tuple[PositiveInt, ...] = (3, 5, 9, 15),
+    filters: PositiveInt = 32,
+    seed: Seed = 0,
 ) -> keras.Model:
     """A frozen network of random filters at several scales, for style transfer without weights.
 

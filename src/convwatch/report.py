@@ -12,7 +12,7 @@ import glob
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from convwatch.compare import (
     is_run,
     load_run,
     lower_is_better,
+    resume_hint,
     runs_below,
     show,
 )
@@ -47,6 +48,9 @@ from convwatch.webpage import (
 INDEX = "index.html"
 INDEX_TITLE = "convwatch runs"
 COMPARE = "compare.html"
+SWEEP_JSON = "sweep.json"
+# Told of a folder that cannot be read in full, or whose page cannot be written: (folder, why).
+Warn = Callable[[Path, str], None]
 
 # What each capture folder is, and captions by file-name pattern: {layer}, {tag}, {name}.
 GROUPS = {
@@ -240,10 +244,21 @@ def overlaid_curves(runs: Sequence[Run], labels: Sequence[str]) -> str:
 
 # --------------------------------------------------------------------------- run page
 def _problems(run: Run) -> str:
-    if not run.problems:
+    problems = [p for p in run.problems if not (run.status == "dead" and p.startswith("dead: "))]
+    if not problems:
         return ""
-    items = "".join(f"<li>{esc(p)}</li>" for p in run.problems)
+    items = "".join(f"<li>{esc(p)}</li>" for p in problems)
     return f"<div class='note'><b>This run folder is incomplete:</b><ul>{items}</ul></div>"
+
+
+def _dead(run: Run) -> str:
+    """Why a run whose run.json says running is called dead, and how to go on from it."""
+    if run.status != "dead":
+        return ""
+    return (
+        f"<div class='note bad'><b>dead:</b> {esc(run.status_reason)}.<br>"
+        f"{esc(resume_hint(run))}.</div>"
+    )
 
 
 def _error(run: Run) -> str:
@@ -272,9 +287,14 @@ def _overview(run: Run) -> str:
     data, loaded = record.get("data_source"), record.get("model_from")
     if data and record.get("data_full") is False:
         data = f"{data} — not the full dataset"
+    pid, host = run.verdict.pid, run.verdict.host
+    status = run.status
+    if status != run.recorded_status:
+        status = f"{status} (run.json says {run.recorded_status})"
     return facts(
         {
-            "status": run.status,
+            "status": status,
+            **({"process": f"{pid} on host {host or 'unknown'}"} if pid is not None else {}),
             "started": record.get("started"),
             "ended": record.get("ended"),
             "duration": f"{run.duration_s:.1f} s" if run.duration_s is not None else None,
@@ -400,9 +420,10 @@ def render_run(run: Run, crumbs: str = "") -> str:
     toc = ["metrics", "curves", "artifacts", "config", "environment", "files"]
     body = [
         f"<h1>{esc(run.experiment)} <span class='muted'>{esc(run.run_id)}</span> "
-        f"{status_badge(run.status)}</h1>",
+        f"{status_badge(run.status, run.status_reason if run.status == 'dead' else '')}</h1>",
         f"<p>{esc(run.config.get('description', ''))}</p>" if run.config.get("description") else "",
         "<nav class='toc'>" + "".join(f"<a href='#{t}'>{t}</a>" for t in toc) + "</nav>",
+        _dead(run),
         _error(run),
         _problems(run),
         _notes(run),
@@ -450,6 +471,12 @@ def _results_index(folder: Path) -> list[tuple[Path, str]]:
     return []
 
 
+def results_root(folder: Path) -> Path | None:
+    """The folder of the nearest results index above `folder` that convwatch wrote, or None."""
+    found = _results_index(folder)
+    return found[0][0].parent if found else None
+
+
 def _up_links(run_path: Path) -> str:
     levels = _results_index(run_path)
     if (run_path.parent / "sweep.json").is_file():
@@ -457,10 +484,40 @@ def _up_links(run_path: Path) -> str:
     return _crumbs(run_path, levels)
 
 
-def write_run_report(run_path: str | os.PathLike[str]) -> Path:
-    """(Re)write `<run>/index.html` from what the run folder holds now."""
-    run = load_run(run_path)
-    return results.write_text(run.path / INDEX, render_run(run, _up_links(run.path)))
+def _ignore(folder: Path, problem: str) -> None:
+    """The default `warn`: the pages themselves say what is wrong with a folder."""
+
+
+def write_run_report(run_path: str | os.PathLike[str], *, warn: Warn | None = None) -> Path:
+    """(Re)write `<run>/index.html` from what the run folder holds now. A file that is
+    unreadable or of the wrong shape is named on the page and told to `warn`."""
+    return _write_run(load_run(run_path), warn or _ignore)
+
+
+def _write_run(run: Run, warn: Warn) -> Path:
+    for problem in run.damaged:
+        warn(run.path, problem)
+    try:
+        text = render_run(run, _up_links(run.path))
+    except Exception as error:  # a shape no check foresaw: a plain page still says what is wrong
+        problem = f"its page could not be drawn in full ({type(error).__name__}: {error})"
+        warn(run.path, problem)
+        text = page(
+            f"{run.run_id}: {run.status}",
+            f"<h1>{esc(run.run_id)} {status_badge(run.status)}</h1>"
+            f"<div class='note bad'>{esc(problem)}</div>{_problems(run)}",
+        )
+    return results.write_text(run.path / INDEX, text)
+
+
+def _guarded(folder: Path, warn: Warn, write: Callable[[], Path]) -> Path | None:
+    """`write()`, or None and a warning for `folder` when it raises: one folder that cannot be
+    read or written never stops the pages of the others."""
+    try:
+        return write()
+    except Exception as error:
+        warn(folder, f"page not written ({type(error).__name__}: {error})")
+        return None
 
 
 # --------------------------------------------------------------------------- comparison
@@ -554,7 +611,7 @@ def render_compare(runs: Sequence[Run], base: Path, title: str = "", intro: str 
                 f"<span class='nowrap'>{_swatch(i)}#{i + 1}</span>",
                 _run_link(run, base),
                 esc(run.experiment),
-                status_badge(run.status),
+                status_badge(run.status, run.status_reason if run.status == "dead" else ""),
                 *(esc(show(settings.get(k))) for k in keys),
                 *(esc(show(run.metrics.get(m))) for m in compared.metrics),
                 esc(f"{run.duration_s:.1f} s" if run.duration_s is not None else "—"),
@@ -628,7 +685,7 @@ def _sweep_files(sweep: Path) -> str:
     for path in sorted(sweep.iterdir()):
         if path.is_symlink() or not path.is_file() or path.name.startswith("."):
             continue
-        if path.name in (INDEX, "sweep.json"):
+        if path.name in (INDEX, SWEEP_JSON):
             continue
         if path.suffix.lower() in IMAGE_SUFFIXES:
             out.append(f"<div class='figures'>{figure(path, sweep, path.name)}</div>")
@@ -640,27 +697,81 @@ def _sweep_files(sweep: Path) -> str:
     return "".join(out)
 
 
-def write_sweep_report(sweep: str | os.PathLike[str]) -> Path:
+def write_sweep_report(sweep: str | os.PathLike[str], *, warn: Warn | None = None) -> Path:
     """`<sweep>/index.html`: the sweep's runs compared, with the sweep's overrides; the runs'
     own pages are rewritten too, so that each links up to it."""
-    sweep = Path(sweep)
+    sweep, warn = Path(sweep), warn or _ignore
     paths = runs_below(sweep)
     if not (sweep / INDEX).is_file():
-        _write_sweep_page(sweep, paths)  # first, so that the run pages can link to it
+        _write_sweep_page(sweep, paths, warn)  # first, so that the run pages can link to it
     for path in paths:
-        write_run_report(path)
-    return _write_sweep_page(sweep, paths)
+        _guarded(path, warn, lambda path=path: write_run_report(path, warn=warn))
+    return _write_sweep_page(sweep, paths, warn)
 
 
-def _write_sweep_page(sweep: Path, paths: Sequence[Path]) -> Path:
-    runs = [load_run(p) for p in paths]
+def _sweep_listing(sweep: Path, warn: Warn) -> dict[str, Any]:
+    """sweep.json as a dict ({} when it is missing, unreadable or of the wrong shape: warned)."""
+    path = sweep / SWEEP_JSON
+    if not path.is_file():
+        return {}
     try:
-        listing = results.read_json(sweep / "sweep.json")
-    except (OSError, ValueError):
-        listing = {}
-    overrides = " ".join(str(o) for o in listing.get("overrides", []))
+        listing = results.read_json(path)
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        warn(sweep, f"{SWEEP_JSON} could not be read ({type(error).__name__}: {error})")
+        return {}
+    if not isinstance(listing, dict):
+        warn(sweep, f"{SWEEP_JSON} is not a JSON object: it holds {type(listing).__name__}")
+        return {}
+    return listing
+
+
+def _sweep_points(sweep: Path, listing: dict[str, Any], runs: Sequence[Run]) -> str:
+    """sweep.json's points, each with the status its run folder says now: a point listed as
+    running whose run was killed shows `dead`. Names in sweep.json are only looked up among
+    the run folders found in the sweep, never followed as paths."""
+    points = listing.get("runs")
+    if not isinstance(points, list) or not points:
+        return ""
+    found = {run.path.name: run for run in runs}
+    body = []
+    for number, point in enumerate(points, 1):
+        point = point if isinstance(point, dict) else {}
+        name, listed = point.get("run"), str(point.get("status") or "unknown")
+        run = found.get(name) if isinstance(name, str) else None
+        if run is None:
+            status, note = status_badge(listed), "<span class='muted'>no such run folder</span>"
+            link = esc(name if isinstance(name, str) else "—")
+        else:
+            reason = run.status_reason if run.status == "dead" else ""
+            status, link = status_badge(run.status, reason), _run_link(run, sweep)
+            note = esc(reason)
+            if listed != run.status:
+                note = f"<span class='muted'>sweep.json says {esc(listed)}</span> {note}"
+        body.append([str(number), esc(point.get("label", "")), link, status, note])
+    planned = listing.get("planned")
+    started = f"{len(points)} of {planned} points started" if isinstance(planned, int) else ""
+    return f"<h2 id='points'>Points</h2><p class='muted'>{esc(started)}</p>" + table(
+        ["#", "point", "run", "status", ""], body, raw=True
+    )
+
+
+def _write_sweep_page(sweep: Path, paths: Sequence[Path], warn: Warn) -> Path:
+    runs = []
+    for path in paths:
+        try:
+            runs.append(load_run(path))
+        except Exception as error:
+            warn(path, f"could not be read ({type(error).__name__}: {error})")
+    listing = _sweep_listing(sweep, warn)
+    overrides = listing.get("overrides")
+    overrides = " ".join(map(str, overrides)) if isinstance(overrides, list) else ""
     intro = f"<p>Overrides: <code>{esc(overrides)}</code></p>" if overrides else ""
-    intro = _crumbs(sweep, _results_index(sweep)) + intro + _sweep_files(sweep)
+    intro = (
+        _crumbs(sweep, _results_index(sweep))
+        + intro
+        + _sweep_points(sweep, listing, runs)
+        + _sweep_files(sweep)
+    )
     title = f"Sweep {sweep.name}"
     if not runs:
         return results.write_text(
@@ -690,7 +801,7 @@ def render_index(root: Path, runs: Sequence[Run], sweeps: Sequence[Path]) -> str
                 esc(str(run.record.get("started") or "—").replace("T", " ")[:19]),
                 esc(run.experiment),
                 _run_link(run, root),
-                status_badge(run.status),
+                _status_cell(run),
                 *(esc(show(run.metrics.get(m))) for m in metrics),
                 esc(f"{run.duration_s:.1f} s" if run.duration_s is not None else "—"),
                 sweep_link,
@@ -714,10 +825,18 @@ def render_index(root: Path, runs: Sequence[Run], sweeps: Sequence[Path]) -> str
     return page(INDEX_TITLE, body_html)
 
 
-def write_results_index(root: str | os.PathLike[str]) -> Path:
+def _status_cell(run: Run) -> str:
+    if run.status != "dead":
+        return status_badge(run.status)
+    reason = run.status_reason
+    return f"{status_badge(run.status, reason)}<div class='muted'>{esc(reason)}</div>"
+
+
+def write_results_index(root: str | os.PathLike[str], *, warn: Warn | None = None) -> Path:
     """(Re)write `<root>/index.html` listing every run below it. The first time, every run and
-    sweep below gets its page too (older runs had none), linking up to the new index."""
-    root = Path(root)
+    sweep below gets its page too (older runs had none), linking up to the new index. A run
+    folder that cannot be read is told to `warn` and the index lists the others."""
+    root, warn = Path(root), warn or _ignore
     new = not (root / INDEX).is_file()
     try:
         paths = find_runs([str(root)])
@@ -727,22 +846,53 @@ def write_results_index(root: str | os.PathLike[str]) -> Path:
     if new:
         results.write_text(root / INDEX, page(INDEX_TITLE, ""))  # so the pages link to it
         for path in paths:
-            write_run_report(path)
+            _guarded(path, warn, lambda path=path: write_run_report(path, warn=warn))
         for sweep in sweeps:
-            write_sweep_report(sweep)
-    runs = [load_run(p, artifacts=False) for p in paths]
+            _guarded(sweep, warn, lambda sweep=sweep: write_sweep_report(sweep, warn=warn))
+    runs = []
+    for path in paths:
+        try:
+            runs.append(load_run(path, artifacts=False))
+        except Exception as error:
+            warn(path, f"could not be read ({type(error).__name__}: {error}); not listed")
     return results.write_text(root / INDEX, render_index(root.resolve(), runs, sweeps))
 
 
-def write_reports(paths: Sequence[str], say: Any = print) -> list[Path]:
-    """`convwatch report`: rebuild the pages of every run, sweep and results folder named."""
+def write_reports(paths: Sequence[str], say: Callable[[str], None] = print) -> list[Path]:
+    """`convwatch report`: rebuild the pages of every run, sweep and results folder named.
+
+    A folder that cannot be read in full (a corrupt or wrong-shaped run.json, config.json,
+    metrics.json or history.csv) still gets a page saying what is wrong; each such folder, and
+    each whose page could not be written, is one `warning: FOLDER: why` line through `say`,
+    after the rest are done. Raises ConvwatchError only when a path names no run folder at all.
+    """
+    troubles: dict[Path, list[str]] = {}
+
+    def warn(folder: Path, problem: str) -> None:
+        reasons = troubles.setdefault(Path(os.path.abspath(folder)), [])
+        if problem not in reasons:
+            reasons.append(problem)
+
     runs = find_runs(paths, warn=say)
-    written = [write_run_report(p) for p in runs]
+    written = [_guarded(p, warn, lambda p=p: write_run_report(p, warn=warn)) for p in runs]
     named = [m for p in paths for m in (sorted(glob.glob(p)) if glob.has_magic(p) else [p])]
     for path in dict.fromkeys(Path(p) for p in named):
         if not path.is_dir() or is_run(path):
             continue
-        written += [write_sweep_report(s) for s in find_sweeps(path)]
-        if not (path / "sweep.json").is_file():
-            written.append(write_results_index(path))
-    return written
+        for sweep in find_sweeps(path):
+            written.append(
+                _guarded(sweep, warn, lambda sweep=sweep: write_sweep_report(sweep, warn=warn))
+            )
+        if not (path / SWEEP_JSON).is_file():
+            written.append(
+                _guarded(path, warn, lambda path=path: write_results_index(path, warn=warn))
+            )
+    for folder, reasons in troubles.items():
+        say(f"warning: {_shown(folder)}: {'; '.join(reasons)}")
+    return [p for p in written if p is not None]
+
+
+def _shown(folder: Path) -> str:
+    """`folder` relative to the working folder when it is below it, else as it is."""
+    relative = os.path.relpath(folder)
+    return folder.as_posix() if relative.startswith("..") else Path(relative).as_posix()

@@ -25,6 +25,7 @@ HISTORY_CSV = "history.csv"
 METRICS_JSON = "metrics.json"
 SUMMARY_TXT = "summary.txt"
 MODEL_FILE = "model.keras"
+CHECKPOINT_FILE = "checkpoint.keras"  # the last saved epoch's model and optimizer, for resume
 TENSORBOARD_DIR = "tensorboard"
 ARTIFACTS_DIR = "artifacts"
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from convwatch import results
+from convwatch import liveness, results
 from convwatch.catalog import experiments_dir, load_experiment
 from convwatch.errors import ConvwatchError, RunFailed
 from convwatch.experiment import (
@@ -30,6 +30,7 @@ from convwatch.experiment import (
 from convwatch.keras_setup import (
     check_input_shape,
     check_loss,
+    check_metrics,
     distribution_strategy,
     load_trained_model,
     make_optimizer,
@@ -40,7 +41,7 @@ from convwatch.results import RunFolder
 from convwatch.stopping import STOP, deferred, signals_handled
 from convwatch.sweeps import summarize, sweep_label
 
-CHECKPOINT = "checkpoint.keras"  # the last epoch-end model and optimizer state, for --resume
+CHECKPOINT = results.CHECKPOINT_FILE  # the last epoch-end model and optimizer, for resume
 CHECKPOINT_EVERY_S = float(os.environ.get("CONVWATCH_CHECKPOINT_EVERY_S", "10"))
 
 
@@ -69,6 +70,7 @@ def run_experiment(
     variants = apply_overrides(experiment, overrides)
     for variant in variants:
         check(variant)
+    liveness.heartbeat_every_s()  # a bad $CONVWATCH_HEARTBEAT_EVERY_S stops before any folder
     command = command or _command_line()
     parent = Path(results_dir) / experiment.name
     with signals_handled():
@@ -92,10 +94,12 @@ def resume_run(
     experiments_path: str | os.PathLike[str] | None = None,
     command: str | None = None,
 ) -> Path:
-    """Continue an interrupted or failed run in its own folder from its last checkpoint.
+    """Continue an interrupted, failed or dead run in its own folder from its last checkpoint.
 
-    The experiment is loaded by name and given the run's recorded overrides; its config must
-    still hash as the run's did. history.csv keeps the epochs up to the checkpoint and grows.
+    A run whose run.json says running is resumed only once `convwatch.liveness` calls it dead;
+    while its process lives, the error names the pid and host. The experiment is loaded by name
+    and given the run's recorded overrides; its config must still hash as the run's did.
+    history.csv keeps the epochs up to the checkpoint and grows.
     """
     folder = RunFolder(path)
     try:
@@ -108,8 +112,18 @@ def resume_run(
         raise ConvwatchError(f"{folder.path / results.RUN_JSON} is not a convwatch run record")
     if record.get("status") == "completed":
         raise ConvwatchError(f"{path} already completed; nothing to resume")
-    if not (folder.path / CHECKPOINT).is_file() or not record.get("checkpoint_epoch"):
+    verdict = liveness.judge(record, folder.path)
+    if record.get("status") == "running" and not verdict.dead:
+        raise ConvwatchError(
+            f"{path} is still running ({verdict.reason}); stop it first. A run is resumable "
+            "once its process is gone, or after "
+            f"{liveness.span(liveness.dead_after_s())} without a heartbeat"
+        )
+    epoch = record.get("checkpoint_epoch")
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 1:
         raise ConvwatchError(f"{path} has no checkpoint to resume from (none was saved)")
+    if not (folder.path / CHECKPOINT).is_file():
+        raise ConvwatchError(f"{path} has no checkpoint to resume from ({CHECKPOINT} is missing)")
     experiment = load_experiment(record["name"], experiments_path)
     overrides = record.get("overrides") or []
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
@@ -121,9 +135,39 @@ def resume_run(
             f"{variant.config_hash()} != {record.get('config_hash')}); it cannot be resumed"
         )
     check(variant)
+    if _read_record(folder) != record:  # loading took a while: did another resume start?
+        raise ConvwatchError(
+            f"{folder.path / results.RUN_JSON} changed while {path} was being resumed "
+            "(another `convwatch resume`?); nothing was done"
+        )
+    record["resumed_from"] = {"status": verdict.status, "reason": verdict.reason or None}
     with signals_handled():
-        run_one(variant, folder, command or _command_line(), overrides, resume=record)
+        try:
+            run_one(variant, folder, command or _command_line(), overrides, resume=record)
+        finally:
+            with deferred():  # the pages above the run show its new status too
+                _refresh_pages_above(folder.path)
     return folder.path
+
+
+def _refresh_pages_above(run: Path) -> None:
+    """After a resume: a sweep point's status in sweep.json and the sweep page, and the nearest
+    results index above `run`, say how the run stands now."""
+    from convwatch.report import results_root
+
+    listing = _read_record(RunFolder(run.parent), "sweep.json")
+    if isinstance(listing, dict) and isinstance(listing.get("runs"), list):
+        for point in listing["runs"]:
+            if isinstance(point, dict) and point.get("run") == run.name:
+                point["status"] = _recorded_status(RunFolder(run))
+                try:
+                    results.write_json(run.parent / "sweep.json", listing)
+                except OSError as error:  # never in place of the run's own outcome
+                    say(f"sweep.json not updated: {error}")
+        write_report("write_sweep_report", run.parent)
+    root = results_root(run)
+    if root is not None:
+        write_report("write_results_index", root)
 
 
 def _point_overrides(overrides: Sequence[str]) -> list[list[str]]:
@@ -151,7 +195,15 @@ def run_sweep(
         label = sweep_label(variant, swept)
         say(f"sweep run {number}/{len(variants)}: {label}")
         folder = RunFolder.create(sweep.path, variant.config_hash())
-        runs.append({"run": folder.path.name, "config_hash": variant.config_hash(), "label": label})
+        runs.append(
+            {
+                "run": folder.path.name,
+                "config_hash": variant.config_hash(),
+                "label": label,
+                "status": "running",
+            }
+        )
+        sweep.write_json("sweep.json", listing)
         try:
             run_one(variant, folder, command, points[number - 1] if points else ())
         except RunFailed:
@@ -173,6 +225,14 @@ def run_sweep(
     return sweep.path
 
 
+def _read_record(folder: RunFolder, name: str = results.RUN_JSON) -> Any:
+    """The JSON file `name` in `folder` (run.json by default), or None if it cannot be read."""
+    try:
+        return results.read_json(folder.path / name)
+    except (OSError, ValueError):
+        return None
+
+
 def _recorded_status(folder: RunFolder) -> str:
     try:
         return str(folder.read_run().get("status", "failed"))
@@ -192,10 +252,12 @@ def write_report(writer: str, path: str | os.PathLike[str]) -> None:
 
 
 def check(experiment: Experiment) -> None:
-    """Fail fast, before any folder exists, on a dataset or optimizer that cannot work."""
+    """Fail fast, before any folder exists, on a dataset, optimizer, callback or number that
+    cannot work (the spec's own ranges are checked when it is made: `experiment.py`)."""
     from convwatch.callbacks.registry import check_callbacks
     from convwatch.data import DATASETS
     from convwatch.data.registry import check_dataset
+    from convwatch.experiment import check_finite
 
     if experiment.data.name not in DATASETS:
         raise ConvwatchError(
@@ -204,7 +266,9 @@ def check(experiment: Experiment) -> None:
     check_dataset(experiment.data.name, experiment.data.options)
     make_optimizer(experiment.compile.optimizer)
     check_loss(experiment.compile.loss)
+    check_metrics(experiment.compile.metrics)
     check_callbacks(experiment.callbacks)
+    check_finite(experiment)  # last: the checks above say more about the values they know
     if experiment.fit.strategy == "multiworker":
         _refuse_multiworker()
     if experiment.model_from:
@@ -254,22 +318,33 @@ def run_one(
         **describe(experiments_dir()),
     }
     if resume is not None:
-        resumed = {"at": record["started"], "from_epoch": resume["checkpoint_epoch"]}
+        earlier = resume.pop("resumed_from", None) or {}
+        resumed = {
+            "at": record["started"],
+            "from_epoch": resume["checkpoint_epoch"],
+            "from_status": earlier.get("status", resume.get("status")),
+            **({"dead": earlier["reason"]} if earlier.get("status") == "dead" else {}),
+        }
+        before = resume.get("resumed")
         record = {
             **resume,
             "status": "running",
             "error": None,
             "ended": None,
             "epochs_completed": resume["checkpoint_epoch"],
-            "resumed": [*resume.get("resumed", []), resumed],
+            "resumed": [*(before if isinstance(before, list) else []), resumed],
         }
         record.pop("traceback", None)
+    # Who runs it, for readers to tell a live run from a dead one (convwatch.liveness).
+    heartbeat = liveness.Heartbeat(folder.path)
+    record.update(liveness.identity(), heartbeat_every_s=heartbeat.every_s)
     start = time.monotonic()
-    folder.write_json(results.RUN_JSON, record)
+    _write_record(folder, record)
     if resume is None:
         folder.write_json(results.CONFIG_JSON, experiment.config())
     say(f"run folder {folder.path}")
     try:
+        heartbeat.start()
         _train(experiment, folder, record, resume is not None)
         record["status"] = "completed"
     except KeyboardInterrupt as error:
@@ -295,8 +370,11 @@ def run_one(
         raise RunFailed(folder.path, record["error"]) from error
     finally:
         with deferred():
-            record.update(ended=_now(), duration_s=round(time.monotonic() - start, 2))
-            folder.write_json(results.RUN_JSON, record)
+            try:
+                record.update(ended=_now(), duration_s=round(time.monotonic() - start, 2))
+                _write_record(folder, record)
+            finally:
+                heartbeat.stop()
             write_report("write_run_report", folder.path)
     say(f"completed in {record['duration_s']:.1f} s: {folder.path}")
 
@@ -324,7 +402,7 @@ def _train(
         **spec.options,
     )
     record.update(data_source=dataset.source, data_full=dataset.full)
-    folder.write_json(results.RUN_JSON, record)
+    _write_record(folder, record)
     say(f"data: {dataset.source}")
     for note in dataset.notes:
         say(f"data: {note}")
@@ -363,7 +441,7 @@ def _train(
 
     def saved(epochs: int) -> None:
         record["checkpoint_epoch"] = epochs
-        folder.write_json(results.RUN_JSON, record)
+        _write_record(folder, record)
 
     callbacks = [
         RunGuard(STOP.error, on_nan=experiment.fit.on_nan),
@@ -475,6 +553,14 @@ def _summary(model: Any) -> str:
 
 def _progress(folder: RunFolder, record: dict[str, Any], epochs: int) -> None:
     record["epochs_completed"] = epochs
+    _write_record(folder, record)
+
+
+def _write_record(folder: RunFolder, record: dict[str, Any]) -> None:
+    """Write run.json; while the run goes, each write is also a heartbeat (at least one per
+    epoch; the Heartbeat thread beats in heartbeat.json between them)."""
+    if record.get("status") == "running":
+        record["heartbeat"] = _now()
     folder.write_json(results.RUN_JSON, record)
 
 

@@ -47,7 +47,7 @@ code, pre { font: 13px/1.35 ui-monospace, monospace; } pre { background: #f5f5f7
           font-size: 0.85em; font-weight: 600; vertical-align: middle; }
 .status-completed { background: #2e7d32; } .status-failed { background: #c62828; }
 .status-interrupted { background: #ef6c00; } .status-running { background: #1565c0; }
-.status-unknown { background: #757575; }
+.status-unknown { background: #757575; } .status-dead { background: #37474f; }
 .note { border-left: 4px solid #ef6c00; background: #fff8e1; padding: 0.5em 0.9em;
         margin: 0.8em 0; } .note.bad { border-color: #c62828; background: #ffebee; }
 .note ul { margin: 0.2em 0; padding-left: 1.2em; }
@@ -102,9 +102,14 @@ def page(title: str, body: str, crumbs: str = "") -> str:
     )
 
 
-def status_badge(status: str) -> str:
-    known = status if status in ("completed", "failed", "interrupted", "running") else "unknown"
-    return f"<span class='status status-{known}'>{esc(status)}</span>"
+STATUSES = ("completed", "failed", "interrupted", "running", "dead")
+
+
+def status_badge(status: str, reason: str = "") -> str:
+    """A coloured badge for a run's status; `reason` (why a run is dead) shows on hover."""
+    known = status if status in STATUSES else "unknown"
+    title = f" title='{esc(reason)}'" if reason else ""
+    return f"<span class='status status-{known}'{title}>{esc(status)}</span>"
 
 
 def table(
@@ -178,7 +183,7 @@ class Line:
 
 
 def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if high <= low:
+    if not high > low or not math.isfinite(high - low):
         return [low]
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
@@ -204,9 +209,15 @@ def line_chart(
     x0, x1 = min(xs), max(xs)
     y0, y1 = min(ys), max(ys)
     if x0 == x1:
-        x0, x1 = x0 - 1, x1 + 1
+        x0, x1 = x0 - max(1.0, abs(x0) * 1e-6), x1 + max(1.0, abs(x1) * 1e-6)
     pad = (y1 - y0) * 0.06 or abs(y0) * 0.1 or 1.0
     y0, y1 = y0 - pad, y1 + pad
+    spans = (x1 - x0, y1 - y0)
+    if not all(math.isfinite(d) and d > 0 for d in spans):  # values near the float limits
+        return (
+            f"<div class='chart'><b>{esc(title)}</b><p class='muted'>values too large to draw "
+            f"(from {esc(_label(min(ys)))} to {esc(_label(max(ys)))})</p></div>"
+        )
 
     def sx(x: float) -> float:
         return left + (x - x0) / (x1 - x0) * (width - left - right)

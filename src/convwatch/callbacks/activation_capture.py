@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.naming import file_stem
+from convwatch.ranges import NonNegativeInt, validate_ranges
 
 
 class ActivationCapture(Capture):
@@ -35,22 +36,24 @@ class ActivationCapture(Capture):
         >>> model.fit(x, y, epochs=3, callbacks=[cb])  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         probe: Any,
         layers: Sequence[str] | None = None,
-        every_n_epochs: int | None = 1,
-        every_n_steps: int | None = None,
+        every_n_epochs: Every = 1,
+        every_n_steps: Every = None,
         out_dir: str | os.PathLike[str] = "activations",
-        image_index: int = 0,
+        image_index: NonNegativeInt = 0,
     ):
         super().__init__(out_dir, every_n_epochs, every_n_steps)
         self.probe = np.asarray(probe)
         if self.probe.ndim < 2 or len(self.probe) == 0:
             raise ValueError(f"probe must be a non-empty batch. Received shape {self.probe.shape}")
-        if not 0 <= image_index < len(self.probe):
+        if image_index >= len(self.probe):
             raise ValueError(
-                f"image_index must be in [0, {len(self.probe)}). Received: {image_index}"
+                f"`image_index` must be in [0, {len(self.probe)}), the probe's length. "
+                f"Received: image_index={image_index}"
             )
         self.layers = list(layers) if layers is not None else None
         self.image_index = image_index

@@ -4,26 +4,25 @@ A capture runs at train begin (the untrained network, tagged `epoch000`; for a m
 built only by its first batch, right after that batch, tagged `step000001`), then every
 `every_n_epochs` epochs and/or every `every_n_steps` batches; 0 or None turns either off.
 Subclasses implement `capture(tag, epoch, step)` and, if they assemble something at the end
-(a GIF), `finish()`. The output folder is created when the first file is written.
+(a GIF), `finish()`. The output folder is created when the first file is written. Numeric
+arguments declare their range in the signature (`convwatch.ranges`); `@validate_ranges` on each
+`__init__` refuses a value outside it, and the runner checks the same declarations before any
+run folder exists.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import keras
 
+from convwatch.ranges import NonNegativeInt, Range, validate_ranges
 
-def _check_every(name: str, value: int | None) -> int:
-    if value is None:
-        return 0
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(
-            f"{name} must be a non-negative integer or None. Received: {name}={value!r}"
-        )
-    return value
+# every_n_epochs / every_n_steps: a capture every this many; 0 or None never.
+Every = NonNegativeInt | None
+MaxFrames = Annotated[int, Range(2)]  # captures kept for a GIF: the first and the newest, at least
 
 
 class Capture(keras.callbacks.Callback):
@@ -37,11 +36,12 @@ class Capture(keras.callbacks.Callback):
         verbose: 1 prints a line per file assembled at the end. Defaults to 0.
     """
 
+    @validate_ranges
     def __init__(
         self,
         out_dir: str | os.PathLike[str],
-        every_n_epochs: int | None = 1,
-        every_n_steps: int | None = None,
+        every_n_epochs: Every = 1,
+        every_n_steps: Every = None,
         at_train_begin: bool = True,
         verbose: int = 0,
     ):
@@ -49,8 +49,8 @@ class Capture(keras.callbacks.Callback):
         if not isinstance(out_dir, str | os.PathLike):
             raise ValueError(f"out_dir must be a path. Received: out_dir={out_dir!r}")
         self.out_dir = Path(out_dir)
-        self.every_n_epochs = _check_every("every_n_epochs", every_n_epochs)
-        self.every_n_steps = _check_every("every_n_steps", every_n_steps)
+        self.every_n_epochs = every_n_epochs or 0
+        self.every_n_steps = every_n_steps or 0
         self.at_train_begin = at_train_begin
         self.verbose = verbose
         self._epoch = 0
@@ -108,10 +108,11 @@ class TrainEndCapture(Capture):
     """A capture of the trained model: at train end, plus every `every_n_epochs` epochs if set,
     never twice for the same epoch (the work is heavy: interpretation maps, optimised images)."""
 
+    @validate_ranges
     def __init__(
         self,
         out_dir: str | os.PathLike[str],
-        every_n_epochs: int | None = None,
+        every_n_epochs: Every = None,
         verbose: int = 0,
     ):
         super().__init__(out_dir, every_n_epochs, None, at_train_begin=False, verbose=verbose)

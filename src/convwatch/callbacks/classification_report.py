@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every
+from convwatch.ranges import NonNegativeInt, PositiveInt, Seed, validate_ranges
 
 
 class ClassificationReport(Capture):
@@ -53,20 +54,21 @@ class ClassificationReport(Capture):
         >>> model.fit(x, y, epochs=5, callbacks=[report])  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         data: Any,
         labels: Any,
         class_names: Sequence[str] | None = None,
-        every_n_epochs: int | None = None,
+        every_n_epochs: Every = None,
         out_dir: str | os.PathLike[str] = "classification_report",
-        samples: int = 24,
-        errors: int = 24,
-        class_scores: int = 4,
-        pairs: int = 5,
-        top_k: int = 3,
-        batch_size: int = 256,
-        seed: int = 0,
+        samples: NonNegativeInt = 24,
+        errors: NonNegativeInt = 24,
+        class_scores: NonNegativeInt = 4,
+        pairs: NonNegativeInt = 5,
+        top_k: PositiveInt = 3,
+        batch_size: PositiveInt = 256,
+        seed: Seed = 0,
         verbose: int = 0,
     ):
         super().__init__(out_dir, every_n_epochs, None, at_train_begin=True, verbose=verbose)
@@ -78,15 +80,6 @@ class ClassificationReport(Capture):
                 f"data and labels must have the same, non-zero length. Received: "
                 f"{len(self.data)} and {len(self.labels)}"
             )
-        for name, value in (
-            ("samples", samples),
-            ("errors", errors),
-            ("class_scores", class_scores),
-        ):
-            if not isinstance(value, int) or value < 0:
-                raise ValueError(
-                    f"{name} must be a non-negative integer. Received: {name}={value!r}"
-                )
         count = max(len(class_names or ()), int(self.labels.max()) + 1)
         self.class_names = tuple(class_names) if class_names else tuple(map(str, range(count)))
         self.samples, self.errors, self.class_scores = samples, errors, class_scores

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import TrainEndCapture
+from convwatch.callbacks.capture import Every, TrainEndCapture
 from convwatch.callbacks.image_networks import (
     check_network,
     input_channels,
@@ -17,6 +17,7 @@ from convwatch.callbacks.image_networks import (
     own_network,
     use_imagenet,
 )
+from convwatch.ranges import PositiveFloat, PositiveInt, validate_ranges
 
 IMAGENET = "inception_v3"  # the classic Deep Dream network
 
@@ -46,17 +47,18 @@ class DeepDream(TrainEndCapture):
         >>> cb = DeepDream(photo, out_dir="run/dream", layers=["conv2"])  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         images: Any,
         out_dir: str | os.PathLike[str] = "deep_dream",
         network: str = "model",
         layers: Sequence[str] | None = None,
-        octaves: int = 3,
-        octave_scale: float = 1.4,
-        steps: int = 20,
-        step_size: float = 0.005,
-        every_n_epochs: int | None = None,
+        octaves: PositiveInt = 3,
+        octave_scale: PositiveFloat = 1.4,  # and > 1 when octaves > 1: check_dream_settings
+        steps: PositiveInt = 20,
+        step_size: PositiveFloat = 0.005,
+        every_n_epochs: Every = None,
         verbose: int = 0,
     ):
         super().__init__(out_dir, every_n_epochs, verbose)

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.naming import file_stem
+from convwatch.ranges import PositiveInt, Seed, validate_ranges
 
 METHODS = ("pca", "tsne")
 
@@ -44,18 +45,19 @@ class EmbeddingProjector(Capture):
         >>> cb = EmbeddingProjector(x[:1000], y[:1000], out_dir="run/emb")  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         data: Any,
         labels: Any,
         layer: str | None = None,
         methods: Sequence[str] = METHODS,
-        every_n_epochs: int | None = None,
+        every_n_epochs: Every = None,
         out_dir: str | os.PathLike[str] = "embedding",
         class_names: Sequence[str] | None = None,
-        queries: int = 6,
-        neighbours: int = 8,
-        seed: int = 0,
+        queries: PositiveInt = 6,
+        neighbours: PositiveInt = 8,
+        seed: Seed = 0,
     ):
         super().__init__(out_dir, every_n_epochs, None, at_train_begin=False)
         self.data = np.asarray(data)

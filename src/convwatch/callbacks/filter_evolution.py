@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every, MaxFrames
 from convwatch.callbacks.naming import file_stem
+from convwatch.ranges import PositiveInt, validate_ranges
 
 
 class FilterEvolution(Capture):
@@ -37,19 +38,18 @@ class FilterEvolution(Capture):
         >>> model.fit(x, y, epochs=5, callbacks=[cb])  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         layers: Sequence[str] | None = None,
-        every_n_steps: int | None = None,
-        every_n_epochs: int | None = 1,
+        every_n_steps: Every = None,
+        every_n_epochs: Every = 1,
         out_dir: str | os.PathLike[str] = "filter_evolution",
         probe: Any = None,
-        max_frames: int = 200,
-        frame_ms: int = 300,
+        max_frames: MaxFrames = 200,
+        frame_ms: PositiveInt = 300,
     ):
         super().__init__(out_dir, every_n_epochs, every_n_steps)
-        if max_frames < 2:
-            raise ValueError(f"max_frames must be at least 2. Received: {max_frames}")
         self.layers = list(layers) if layers is not None else None
         self.probe = None if probe is None else np.asarray(probe)[:1]
         self.needs_built_model = self.probe is None  # a probe builds the model when called

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.naming import file_stem
+from convwatch.ranges import NonNegativeInt, PositiveFloat, PositiveInt, Seed, validate_ranges
 
 
 class FilterMaximization(Capture):
@@ -38,25 +39,21 @@ class FilterMaximization(Capture):
         >>> model.fit(x, y, epochs=5, callbacks=[cb])  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         layers: Sequence[str] | None = None,
-        filters: Sequence[int] | None = None,
-        every_n_epochs: int | None = 1,
+        filters: Sequence[NonNegativeInt] | None = None,
+        every_n_epochs: Every = 1,
         out_dir: str | os.PathLike[str] = "filter_maximization",
-        steps: int = 30,
-        learning_rate: float = 10.0,
-        max_filters: int = 64,
-        seed: int = 0,
-        frame_ms: int = 400,
-        image_shape: tuple[int, ...] | None = None,
+        steps: PositiveInt = 30,
+        learning_rate: PositiveFloat = 10.0,
+        max_filters: PositiveInt = 64,
+        seed: Seed = 0,
+        frame_ms: PositiveInt = 400,
+        image_shape: tuple[PositiveInt, ...] | None = None,
     ):
         super().__init__(out_dir, every_n_epochs, None)
-        if steps < 1 or max_filters < 1:
-            raise ValueError(
-                f"steps and max_filters must be positive. Received: steps={steps}, "
-                f"max_filters={max_filters}"
-            )
         self.layers = list(layers) if layers is not None else None
         self.filters = list(filters) if filters is not None else None
         self.steps = steps

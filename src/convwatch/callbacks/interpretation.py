@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import TrainEndCapture
+from convwatch.callbacks.capture import Every, TrainEndCapture
+from convwatch.ranges import FiniteFloat, NonNegativeInt, PositiveInt, validate_ranges
 
 TECHNIQUES = ("saliency", "smoothgrad", "occlusion", "grad_cam", "guided_backprop")
 DEFAULT_TECHNIQUES = ("saliency", "occlusion", "grad_cam", "guided_backprop")
@@ -43,19 +44,20 @@ class Interpretation(TrainEndCapture):
         >>> cb = Interpretation(x[:6], y[:6], out_dir="run/why")  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         images: Any,
         labels: Any,
         techniques: Sequence[str] = DEFAULT_TECHNIQUES,
-        every_n_epochs: int | None = None,
+        every_n_epochs: Every = None,
         out_dir: str | os.PathLike[str] = "interpretation",
         class_names: Sequence[str] | None = None,
         layer: str | None = None,
-        patch: int = 4,
-        stride: int = 1,
-        fill: float = 0.0,
-        smooth_samples: int = 16,
+        patch: PositiveInt = 4,
+        stride: PositiveInt = 1,
+        fill: FiniteFloat = 0.0,
+        smooth_samples: NonNegativeInt = 16,
         verbose: int = 0,
     ):
         super().__init__(out_dir, every_n_epochs, verbose)

@@ -8,6 +8,7 @@ from typing import Any
 
 from convwatch import results
 from convwatch.callbacks.capture import Capture
+from convwatch.ranges import PositiveInt, validate_ranges
 
 
 class LayerShapes(Capture):
@@ -23,10 +24,11 @@ class LayerShapes(Capture):
         verbose: 1 prints both tables. Defaults to 1.
     """
 
+    @validate_ranges
     def __init__(
         self,
         out_dir: str | os.PathLike[str] = "layer_shapes",
-        arithmetic_input: Sequence[int] | None = (32, 32, 3),
+        arithmetic_input: Sequence[PositiveInt] | None = (32, 32, 3),
         verbose: int = 1,
     ):
         super().__init__(out_dir, None, None, at_train_begin=True, verbose=verbose)

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every, MaxFrames
+from convwatch.ranges import NonNegativeInt, PositiveInt, validate_ranges
 
 
 class OutputEvolution(Capture):
@@ -43,18 +44,19 @@ class OutputEvolution(Capture):
         >>> model.fit(x, y, epochs=500, callbacks=[cb])  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         probe: Any,
         target: Any = None,
-        outputs: Sequence[int] | None = None,
-        every_n_steps: int | None = 10,
-        every_n_epochs: int | None = None,
+        outputs: Sequence[NonNegativeInt] | None = None,
+        every_n_steps: Every = 10,
+        every_n_epochs: Every = None,
         out_dir: str | os.PathLike[str] = "output_evolution",
         value_range: tuple[float, float] = (0.0, 255.0),
-        max_frames: int = 200,
-        frame_ms: int = 100,
-        size: int = 512,
+        max_frames: MaxFrames = 200,
+        frame_ms: PositiveInt = 100,
+        size: NonNegativeInt | None = 512,  # None or 0: the grid's own size
     ):
         super().__init__(out_dir, every_n_epochs, every_n_steps)
         self.probe = np.asarray(probe)
@@ -63,10 +65,10 @@ class OutputEvolution(Capture):
         if self.probe.ndim != 4 or len(self.probe) != 1:
             raise ValueError(f"probe must be one image. Received shape {self.probe.shape}")
         low, high = (float(v) for v in value_range)
-        if not high > low:
-            raise ValueError(f"value_range must be (low, high), low < high. Received {value_range}")
-        if max_frames < 2:
-            raise ValueError(f"max_frames must be at least 2. Received: {max_frames}")
+        if not (np.isfinite([low, high]).all() and high > low):
+            raise ValueError(
+                f"`value_range` must be (low, high), finite, low < high. Received {value_range}"
+            )
         self.target = None if target is None else np.asarray(target)
         self.outputs = list(outputs) if outputs is not None else None
         self.value_range = (low, high)

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.naming import file_stem
+from convwatch.ranges import NonNegativeInt, validate_ranges
 
 
 class PartialOutputs(Capture):
@@ -33,13 +34,14 @@ class PartialOutputs(Capture):
         >>> cb = PartialOutputs(photo, ["conv", "relu", "pool"], out_dir="s")  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         probe: Any,
         layers: Sequence[str],
-        every_n_epochs: int | None = None,
+        every_n_epochs: Every = None,
         out_dir: str | os.PathLike[str] = "partial_outputs",
-        size: int = 800,
+        size: NonNegativeInt | None = 800,  # None or 0: the grid's own size
     ):
         super().__init__(out_dir, every_n_epochs, None, at_train_begin=True)
         probe = np.asarray(probe, dtype=np.float32)

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.naming import file_stem
+from convwatch.ranges import NonNegativeFloat, validate_ranges
 
 
 class PixelTracker(Capture):
@@ -43,14 +44,15 @@ class PixelTracker(Capture):
         >>> model.fit(x, y, epochs=100, callbacks=[cb]); cb.final_metrics()  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         probe: Any,
         pixels: Mapping[str, Sequence[int]] | Sequence[int],
         output: int | str | None = None,
         target: Any = None,
-        tolerance: float = 2.0,
-        every_n_steps: int | None = 1,
+        tolerance: NonNegativeFloat = 2.0,
+        every_n_steps: Every = 1,
         out_dir: str | os.PathLike[str] = "pixel_tracker",
     ):
         super().__init__(out_dir, None, every_n_steps)
@@ -68,8 +70,6 @@ class PixelTracker(Capture):
                 raise ValueError(
                     f"pixel {name!r} must be (row, col) inside {height}x{width}. Received {spot}"
                 )
-        if tolerance < 0:
-            raise ValueError(f"tolerance must be >= 0. Received: tolerance={tolerance}")
         self.output = output
         self.target = None if target is None else np.asarray(target, dtype=np.float64)
         self.tolerance = float(tolerance)

@@ -2,8 +2,8 @@
 
 An experiment's `callbacks` maps a callback name to its options (the callback's own arguments,
 plus the data choices below); the runner hands each one the probe images it needs and the run
-folder's `artifacts/<name>/` directory. Options are checked against the callback's signature
-before any folder is made.
+folder's `artifacts/<name>/` directory. Options are checked against the callback's signature,
+and numbers against the ranges it declares (`convwatch.ranges`), before any folder is made.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from convwatch.data.sample_photo import PhotoSize
 from convwatch.errors import ConvwatchError
+from convwatch.ranges import PositiveInt, Range, declared, describe, problem
 
 
 def _activation_capture(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
@@ -144,37 +146,56 @@ def _style_transfer(options: dict[str, Any], arrays: Any, dataset: Any, out_dir:
     return StyleTransfer(content, style, out_dir=out_dir, **options)
 
 
-# name -> (factory(options, arrays, dataset, out_dir), callback class path, extra options)
-FACTORIES: dict[str, tuple[Callable[..., Any], str, tuple[str, ...]]] = {
-    "ActivationCapture": (_activation_capture, "activation_capture", ("probe_size",)),
-    "FilterEvolution": (_filter_evolution, "filter_evolution", ()),
-    "FilterMaximization": (_filter_maximization, "filter_maximization", ()),
-    "EmbeddingProjector": (_embedding_projector, "embedding_projector", ("size",)),
-    "ClassificationReport": (_classification_report, "classification_report", ("size",)),
-    "PixelTracker": (_pixel_tracker, "pixel_tracker", ("circles",)),
-    "OutputEvolution": (_output_evolution, "output_evolution", ()),
-    "WeightRange": (_weight_range, "weight_range", ()),
-    "Interpretation": (_interpretation, "interpretation", ("size",)),
-    "PartialOutputs": (_partial_outputs, "partial_outputs", ()),
-    "LayerShapes": (_layer_shapes, "layer_shapes", ()),
-    "DeepDream": (_deep_dream, "deep_dream", ("photo", "size")),
-    "StyleTransfer": (_style_transfer, "style_transfer", ("style_size",)),
+# name -> (factory(options, arrays, dataset, out_dir), callback class path, extra options: the
+# factory's own, not the callback's, each with its type and range like a parameter's)
+FACTORIES: dict[str, tuple[Callable[..., Any], str, Mapping[str, Any]]] = {
+    "ActivationCapture": (_activation_capture, "activation_capture", {"probe_size": PositiveInt}),
+    "FilterEvolution": (_filter_evolution, "filter_evolution", {}),
+    "FilterMaximization": (_filter_maximization, "filter_maximization", {}),
+    # at least 3 examples to embed (EmbeddingProjector's own minimum)
+    "EmbeddingProjector": (
+        _embedding_projector,
+        "embedding_projector",
+        {"size": Annotated[int, Range(3)]},
+    ),
+    "ClassificationReport": (
+        _classification_report,
+        "classification_report",
+        {"size": PositiveInt | None},
+    ),
+    "PixelTracker": (_pixel_tracker, "pixel_tracker", {"circles": tuple[str, ...]}),
+    "OutputEvolution": (_output_evolution, "output_evolution", {}),
+    "WeightRange": (_weight_range, "weight_range", {}),
+    "Interpretation": (_interpretation, "interpretation", {"size": PositiveInt}),
+    "PartialOutputs": (_partial_outputs, "partial_outputs", {}),
+    "LayerShapes": (_layer_shapes, "layer_shapes", {}),
+    "DeepDream": (_deep_dream, "deep_dream", {"photo": str, "size": PhotoSize}),
+    "StyleTransfer": (_style_transfer, "style_transfer", {"style_size": PhotoSize}),
 }
 _SUPPLIED = {"out_dir", "probe", "data", "labels", "class_names", "self"}
 _SUPPLIED |= {"images", "content"}  # Interpretation, DeepDream, StyleTransfer: from the data
 
 
-def _valid_options(name: str) -> list[str]:
+def _callback_class(name: str) -> type:
     import importlib
 
-    _, module, extra = FACTORIES[name]
-    cls = getattr(importlib.import_module(f"convwatch.callbacks.{module}"), name)
-    params = inspect.signature(cls.__init__).parameters
-    return sorted((set(params) - _SUPPLIED) | set(extra))
+    return getattr(importlib.import_module(f"convwatch.callbacks.{FACTORIES[name][1]}"), name)
+
+
+def _valid_options(name: str) -> list[str]:
+    params = inspect.signature(_callback_class(name).__init__).parameters
+    return sorted((set(params) - _SUPPLIED) | set(FACTORIES[name][2]))
+
+
+def option_ranges(name: str) -> dict[str, Any]:
+    """The options of callback `name` that declare a Range: option -> annotation."""
+    extra = {k: v for k, v in FACTORIES[name][2].items() if describe(v) is not None}
+    return {**declared(_callback_class(name).__init__), **extra}
 
 
 def check_callbacks(specs: Mapping[str, Mapping[str, Any]]) -> None:
-    """Raise ConvwatchError for an unknown callback name or option."""
+    """Raise ConvwatchError for an unknown callback name or option, or a number outside the
+    range its option declares (naming `callbacks.<Name>.<option>`, the value, what is valid)."""
     for name, options in specs.items():
         if name not in FACTORIES:
             raise ConvwatchError(
@@ -188,6 +209,13 @@ def check_callbacks(specs: Mapping[str, Mapping[str, Any]]) -> None:
             )
         if name in _IMAGE_OPTIMISERS:
             _check_image_optimiser(name, options)
+        ranges = option_ranges(name)
+        for option, value in options.items():
+            wanted = problem(ranges[option], value) if option in ranges else None
+            if wanted:
+                raise ConvwatchError(
+                    f"callbacks.{name}.{option} must be {wanted}. Received: {value!r}"
+                )
 
 
 # Callbacks that optimise a picture: the options naming it and its size, the ImageNet network

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import TrainEndCapture
+from convwatch.callbacks.capture import Every, TrainEndCapture
 from convwatch.callbacks.image_networks import (
     check_network,
     input_channels,
@@ -17,6 +17,7 @@ from convwatch.callbacks.image_networks import (
     own_network,
     use_imagenet,
 )
+from convwatch.ranges import NonNegativeFloat, PositiveFloat, PositiveInt, validate_ranges
 
 IMAGENET = "vgg19"  # Gatys et al.'s network
 
@@ -49,6 +50,7 @@ class StyleTransfer(TrainEndCapture):
         >>> cb = StyleTransfer(photo, painting, network="imagenet")  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         content: Any,
@@ -57,13 +59,13 @@ class StyleTransfer(TrainEndCapture):
         network: str = "model",
         content_layer: str | None = None,
         style_layers: Sequence[str] | None = None,
-        steps: int = 300,
-        learning_rate: float = 0.02,
-        content_weight: float = 1.0,
-        style_weight: float = 1.0,
-        tv_weight: float = 1.0,
+        steps: PositiveInt = 300,
+        learning_rate: PositiveFloat = 0.02,
+        content_weight: NonNegativeFloat = 1.0,
+        style_weight: NonNegativeFloat = 1.0,
+        tv_weight: NonNegativeFloat = 1.0,
         init: str = "content",
-        every_n_epochs: int | None = None,
+        every_n_epochs: Every = None,
         verbose: int = 0,
     ):
         super().__init__(out_dir, every_n_epochs, verbose)

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from convwatch import results
-from convwatch.callbacks.capture import Capture
+from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.naming import file_stem
+from convwatch.ranges import validate_ranges
 
 
 class WeightRange(Capture):
@@ -31,11 +32,12 @@ class WeightRange(Capture):
         >>> cb = WeightRange(out_dir="run/weights")  # doctest: +SKIP
     """
 
+    @validate_ranges
     def __init__(
         self,
         layers: Sequence[str] | None = None,
-        every_n_steps: int | None = None,
-        every_n_epochs: int | None = 1,
+        every_n_steps: Every = None,
+        every_n_epochs: Every = 1,
         out_dir: str | os.PathLike[str] = "weight_range",
     ):
         super().__init__(out_dir, every_n_epochs, every_n_steps)

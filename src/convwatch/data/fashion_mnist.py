@@ -1,7 +1,10 @@
 """Fashion-MNIST: from FASHION_MNIST_DIR, the Keras cache, Debian's package, or a Keras download.
 
 Searched in that order so a machine without network can still run the Fashion experiments
-(`apt-get install dataset-fashion-mnist` puts the four IDX files in DEBIAN_FASHION_DIR).
+(`apt-get install dataset-fashion-mnist` puts the four IDX files in
+/usr/share/datasets/fashion-mnist). Where Debian's datasets live is read from
+CONVWATCH_DEBIAN_DATASETS at each call (default /usr/share/datasets), so the tests can hide this
+machine's copy from subprocesses too.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ CLASS_NAMES = (
     "Bag",
     "Ankle boot",
 )
-DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_DATASETS_ENV = "CONVWATCH_DEBIAN_DATASETS"
+DEBIAN_DATASETS = Path("/usr/share/datasets")  # where Debian's dataset-* packages install
 DIR_ENV = "FASHION_MNIST_DIR"
 STEMS = (
     "train-images-idx3-ubyte",
@@ -36,6 +40,11 @@ STEMS = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
+
+
+def debian_fashion_dir() -> Path:
+    """`$CONVWATCH_DEBIAN_DATASETS/fashion-mnist`, or /usr/share/datasets/fashion-mnist if unset."""
+    return Path(os.environ.get(DEBIAN_DATASETS_ENV) or DEBIAN_DATASETS) / "fashion-mnist"
 
 
 def _dataset(source: str, x_train, y_train, x_test, y_test) -> Dataset:
@@ -63,9 +72,12 @@ def load() -> Dataset:
     places: list[tuple[Path, str]] = []
     if os.environ.get(DIR_ENV):
         places.append((Path(os.environ[DIR_ENV]), DIR_ENV))
+    debian_label = "Debian package dataset-fashion-mnist"
+    if os.environ.get(DEBIAN_DATASETS_ENV):
+        debian_label += f" (via {DEBIAN_DATASETS_ENV})"
     places += [
         (keras_cache_dir() / "fashion-mnist", "Keras cache"),
-        (DEBIAN_FASHION_DIR, "Debian package dataset-fashion-mnist"),
+        (debian_fashion_dir(), debian_label),
     ]
     tried = [] if os.environ.get(DIR_ENV) else [f"{DIR_ENV} (not set)"]
     for directory, label in places:

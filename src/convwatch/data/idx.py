@@ -7,6 +7,7 @@ count mismatch) becomes a DataError that names the file and says what is wrong.
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def read_idx(path: str | Path, magic: int) -> np.ndarray:
     if len(data) < header:
         raise DataError(f"IDX file {path} is truncated inside its header")
     dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims, dtype=np.int64))
+    expected = math.prod(dims)  # Python ints: a forged header cannot wrap round to a match
     body = len(data) - header
     if body != expected:
         what = "truncated" if body < expected else "too long"
@@ -50,7 +51,12 @@ def read_idx(path: str | Path, magic: int) -> np.ndarray:
             f"IDX file {path} is {what}: header says {dims} = {expected:,} bytes of data, "
             f"found {body:,}"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims).copy()
+    try:
+        return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims).copy()
+    except ValueError as error:  # an empty array with dimensions too large for NumPy
+        raise DataError(
+            f"IDX file {path} has dimensions {dims} NumPy cannot hold: {error}"
+        ) from None
 
 
 def find_idx(directory: Path, stem: str) -> Path | None:

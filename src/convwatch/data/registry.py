@@ -1,7 +1,8 @@
 """`load_dataset`: the one entry point, mapping a dataset name to its loader.
 
-It checks names and options up front (DataError listing the valid ones) and applies the
-stratified `limit`/`test_limit` to the classifier datasets after loading.
+It checks names and options up front (DataError listing the valid ones, or naming the range a
+loader declares for a number, `convwatch.ranges`) and applies the stratified
+`limit`/`test_limit` to the classifier datasets after loading.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from convwatch.data import fashion_mnist, mnist, sample_photo, shapes
 from convwatch.data.dataset import Dataset
 from convwatch.data.subset import apply_limits
 from convwatch.errors import DataError
+from convwatch.ranges import declared, problem
 
 # name -> (loader, the options it accepts)
 LOADERS: dict[str, tuple[Callable[..., Dataset], tuple[str, ...]]] = {
@@ -25,7 +27,8 @@ DATASETS: tuple[str, ...] = tuple(LOADERS)
 
 
 def check_dataset(name: str, options: Mapping[str, object]) -> None:
-    """Raise DataError for an unknown dataset or loader option, without loading anything."""
+    """Raise DataError for an unknown dataset or loader option, or a number outside the range
+    the loader declares for it, without loading anything."""
     if name not in LOADERS:
         raise DataError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
     valid = LOADERS[name][1]
@@ -35,6 +38,13 @@ def check_dataset(name: str, options: Mapping[str, object]) -> None:
             f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
             f"for dataset {name!r}; valid options: {', '.join(valid) or '(none)'}"
         )
+    for option, annotation in declared(LOADERS[name][0]).items():
+        wanted = problem(annotation, options[option]) if option in options else None
+        if wanted:
+            raise DataError(
+                f"data.options.{option} must be {wanted} (dataset {name!r}). "
+                f"Received: {options[option]!r}"
+            )
 
 
 def load_dataset(

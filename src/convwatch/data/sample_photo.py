@@ -8,18 +8,21 @@ The target is the class id 0, so the classifier path of the runner accepts it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from convwatch.data.dataset import Dataset
 from convwatch.errors import DataError
+from convwatch.ranges import Range, problem
 
 PHOTOS = ("china", "flower")
+SMALLEST = Range(16)  # a photo's long side in pixels; smaller shows nothing of it
+PhotoSize = Annotated[int, SMALLEST] | None  # None: the photo's own size
 
 
 def load(
-    photo: str = "china", gray: bool = True, size: int | None = 320, square: bool = False
+    photo: str = "china", gray: bool = True, size: PhotoSize = 320, square: bool = False
 ) -> Dataset:
     """The sample photo `photo` as uint8 (1, H, W, 1) (or (1, H, W, 3) with `gray=False`);
     `square=True` first crops the centre square (then H = W = `size`)."""
@@ -50,8 +53,8 @@ def load(
 
 def check_size(size: Any, what: str = "size") -> None:
     """DataError unless `size` (a long side in pixels) is None or a whole number >= 16."""
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 16):
-        raise DataError(f"{what} must be None or a whole number >= 16, got {size!r}")
+    if problem(PhotoSize, size):
+        raise DataError(f"{what} must be None or a whole number {SMALLEST}, got {size!r}")
 
 
 def check_photo(photo: Any) -> str:
@@ -74,7 +77,7 @@ def check_photo(photo: Any) -> str:
     )
 
 
-def photo_image(photo: str, size: int | None = 192, gray: bool = False) -> np.ndarray:
+def photo_image(photo: str, size: PhotoSize = 192, gray: bool = False) -> np.ndarray:
     """A picture as float32 `(H, W, 3)` (or `(H, W, 1)` with `gray=True`) in [0, 1]: one of
     PHOTOS by name, or any image file by path; shrunk so its long side is `size` pixels."""
     check_size(size)

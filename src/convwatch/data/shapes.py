@@ -7,10 +7,13 @@ never through a circle's centre, so the tracked centre pixel keeps its pure colo
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
 from convwatch.data.dataset import Dataset
 from convwatch.errors import DataError
+from convwatch.ranges import Range, problem
 
 COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255)}
 CENTRES = {"red": (0.30, 0.30), "green": (0.30, 0.70), "blue": (0.70, 0.50)}  # fractions of size
@@ -18,6 +21,7 @@ RADIUS = 0.15  # fraction of size; the circles never touch
 VARIANTS = ("simple", "complicated")
 TARGETS = ("same", "swap_colors", "complicated")
 SIZES = (16, 1024)
+Size = Annotated[int, Range(*SIZES)]  # the image's side in pixels
 # Black segments (row0, col0, row1, col1) as fractions of size: two edges across the circles,
 # a diagonal, and the four corners of a rectangle around the blue circle.
 LINES = [(0.42, 0.05, 0.42, 0.95), (0.05, 0.58, 0.95, 0.58), (0.05, 0.40, 0.45, 0.05)]
@@ -72,9 +76,9 @@ def _choice(option: str, value: object, valid: tuple[str, ...]) -> str:
     return str(value)
 
 
-def load(size: int = 64, variant: str = "simple", target: str = "same") -> Dataset:
+def load(size: Size = 64, variant: str = "simple", target: str = "same") -> Dataset:
     """One input image and its target, as train and test alike (each shaped (1, H, W, 3))."""
-    if isinstance(size, bool) or not isinstance(size, int) or not SIZES[0] <= size <= SIZES[1]:
+    if problem(Size, size):
         raise DataError(
             f"shapes: size must be a whole number from {SIZES[0]} to {SIZES[1]}, got {size!r}"
         )
