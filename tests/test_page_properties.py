@@ -24,7 +24,7 @@ from convwatch.report import (
 )
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
