@@ -56,7 +56,7 @@ def _watchers(out: Path, x_test, y_test):
     return [
         ActivationCapture(x_test[:8], out_dir=out / "activations"),
         FilterEvolution(probe=x_test[:1], out_dir=out / "filters"),
-        FilterMaximization(out_dir=out / "maximization"),
+        FilterMaximization(x_test[:2000], out_dir=out / "maximization"),  # the atlas probe set
         EmbeddingProjector(x_test[:1000], y_test[:1000], out_dir=out / "embedding"),
     ]
 

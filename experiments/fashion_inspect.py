@@ -3,8 +3,10 @@
 Question: after a short training, does the net look at the garment itself (collar, sleeves, the
 sole of a shoe) or at the background? Saliency and SmoothGrad (the gradient of the class
 probability), occlusion (the drop of the true class's probability under a 4x4 grey patch,
-document 001/002), Grad-CAM on the last conv layer and guided backpropagation (001), for the
-same 8 test images, one row per image.
+document 001/002, and beside it under a black patch, the background's value), Grad-CAM on the
+last conv layer and guided backpropagation (001), for the same 8 test images, one row per image
+titled with its true and predicted class. Expected: the grey patch's biggest drops sit on the
+black background (grey there is a new shape, not a hidden one); the black patch's on the garment.
 
 Command: `make experiment NAME=fashion_inspect` (under a minute on two CPU cores). To look
 inside a net trained before, without training: `make experiment NAME=fashion_inspect
@@ -37,7 +39,8 @@ EXPERIMENT = Experiment(
             "size": 8,
             "techniques": ("saliency", "smoothgrad", "occlusion", "grad_cam", "guided_backprop"),
             "patch": 4,  # the 4x4 patch of the documents, slid 1 pixel at a time
-            "fill": 0.5,  # grey: black (0) is the background colour here, hiding nothing
+            "fill": 0.5,  # the documents' grey patch; shown beside one of the background's
+            # value (black, estimated from the images' borders), which hides only the garment
             "verbose": 1,
         },
     },

@@ -27,7 +27,7 @@ EXPERIMENT = Experiment(
     callbacks={
         "ActivationCapture": {"probe_size": 8},  # feature maps of 8 fixed test digits
         "FilterEvolution": {},  # conv1's 30 kernels and one digit's maps, as GIFs
-        "FilterMaximization": {},  # what each conv filter responds to most, per epoch
+        "FilterMaximization": {},  # the filter atlas per epoch: pictures, top patches, dead
         "EmbeddingProjector": {"size": 1000},  # PCA/t-SNE of dense2 for 1,000 test digits
     },
     seed=7,  # the document's numpy seed

@@ -162,7 +162,7 @@ CASES = [
     ("fit.steps_per_epoch=0", "None or an integer >= 1", "0"),
     ("data.test_limit=0", "None or an integer >= 1", "0"),
     ("callbacks.FilterMaximization.steps=-3", "an integer >= 1", "-3"),
-    ("callbacks.FilterMaximization.learning_rate=nan", "a finite number > 0", "nan"),
+    ("callbacks.FilterMaximization.learning_rate=nan", "a finite number in (0, 1]", "nan"),
     ("callbacks.FilterMaximization.every_n_epochs=-1", "None or an integer >= 0", "-1"),
     ("callbacks.FilterMaximization.seed=-1", "an integer in [0, 4294967295]", "-1"),
     ("callbacks.ActivationCapture.probe_size=-1", "an integer >= 1", "-1"),

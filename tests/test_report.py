@@ -82,11 +82,12 @@ def test_every_capture_folder_gets_captions(tmp_path, make_run):
     }
     run = load_run(make_run(tmp_path, artifacts=pictures))
     captions = {a.name: caption(a) for a in run.artifacts}
+    occlusion = captions.pop("occlusion_epoch002.png")
+    assert occlusion.startswith("Occlusion, after epoch 2: per image (titled with its true")
+    assert "Left: a grey patch; right: a patch of the background's value" in occlusion
     assert captions == {
         "dream_epoch002.png": "The photo (left) and its dream, after epoch 2.",
         "style_transfer_epoch000.png": "Content, style and the result, untrained (epoch 0).",
-        "occlusion_epoch002.png": "Occlusion (drop of the true class's probability under a "
-        "patch), after epoch 2: each image, its map, the map over it.",
         "confusion_epoch005.png": "Confusion matrix, after epoch 5: rows true class, columns "
         "predicted.",
         "stages_epoch000.png": "Rows: channels; columns: the layers in order, untrained (epoch 0).",

@@ -58,8 +58,8 @@ GROUPS = {
     "ActivationCapture": "Feature maps of a fixed probe batch, captured as training goes.",
     "FilterEvolution": "The first conv layer's kernels (and one probe image's feature maps) "
     "at every snapshot.",
-    "FilterMaximization": "For each filter, the input that excites it most, found by gradient "
-    "ascent from the same noise at every capture.",
+    "FilterMaximization": "The filter atlas: for each filter of a conv layer, the input that "
+    "excites it, found by gradient ascent, beside the training images it fires on most.",
     "EmbeddingProjector": "How the penultimate layer arranges the test images, in 2-D.",
     "ClassificationReport": "Which classes the model gets right, which it confuses, and "
     "examples of both.",
@@ -94,12 +94,22 @@ CAPTIONS: dict[str, list[tuple[str, str]]] = {
         (r"(?P<layer>.+)_kernels\.npz", "{layer}: the kernels at every snapshot, and the tags."),
     ],
     "FilterMaximization": [
-        (r"(?P<layer>[^/]+)\.gif", "{layer}: the maximising inputs capture by capture, animated."),
+        (r"(?P<layer>[^/]+)\.gif", "{layer}: the filter atlas capture by capture, animated."),
         (
             r"(?P<layer>.+)_{tag}\.png",
-            "{layer}, {tag}: one tile per filter, the input that excites it most.",
+            "{layer}, {tag}: one tile per filter, labelled with its index and its peak "
+            "activation on the probe images. Left (orange outline): the faintest input that "
+            "excites the filter's centre unit as much as its best exemplar, cropped to the "
+            "unit's receptive field (mid-grey is 0.5, no change). Right: its exemplars, the "
+            "probe-image patches (one per image, that unit's receptive field) where the filter "
+            "fires most, best first. A 'dead' tile: a filter whose activation is 0 or less at "
+            "every position of every probe image.",
         ),
-        (r"(?P<layer>.+)_{tag}\.npz", "{layer}, {tag}: the maximising images as arrays."),
+        (
+            r"(?P<layer>.+)_{tag}\.npz",
+            "{layer}, {tag}: the optimised inputs, the receptive field, dead filters, the "
+            "exemplar patches, their image indices, positions and activations.",
+        ),
     ],
     "EmbeddingProjector": [
         (r"pca_{tag}\.png", "PCA of the layer's outputs, {tag}: one dot per image, by class."),
@@ -127,17 +137,44 @@ CAPTIONS: dict[str, list[tuple[str, str]]] = {
         (r"accuracy\.csv", "Overall and per-class accuracy at every capture."),
     ],
     "Interpretation": [
-        *(
-            (rf"{stem}_{{tag}}\.png", f"{name}, {{tag}}: each image, its map, the map over it.")
-            for stem, name in (
-                ("saliency", "Saliency (|gradient| of the class score)"),
-                ("smoothgrad", "SmoothGrad (saliency averaged over noisy copies)"),
-                ("occlusion", "Occlusion (drop of the true class's probability under a patch)"),
-                ("grad_cam", "Grad-CAM (last conv layer)"),
-            )
+        (
+            r"saliency_{tag}\.png",
+            "Saliency, {tag}: one row per image, titled with its true class, the predicted "
+            "class and their probabilities; then how much each pixel moves p(true class) "
+            "(|gradient|, the colour bar in its units, each row on its own scale) and that map "
+            "over the image.",
         ),
-        (r"guided_backprop_{tag}\.png", "Guided backpropagation, {tag}: each image, its gradient."),
-        (r"interpretation_{tag}\.npz", "Every map as arrays, with the images and labels, {tag}."),
+        (
+            r"smoothgrad_{tag}\.png",
+            "SmoothGrad, {tag}: as the saliency figure, with the gradient averaged over noisy "
+            "copies of each image before its size is taken, which removes most of the speckle.",
+        ),
+        (
+            r"occlusion_{tag}\.png",
+            "Occlusion, {tag}: per image (titled with its true and predicted class), the drop in "
+            "p(true class) when a square patch hides each pixel, on a scale centred on 0 that "
+            "the row's maps share: red, hiding it lowers p(true); blue, raises it. Left: a grey "
+            "patch; right: a patch of the background's value (the commonest border pixel), "
+            "which changes nothing where it covers only background, so its red marks the "
+            "object's evidence. The black line outlines the object.",
+        ),
+        (
+            r"grad_cam_{tag}\.png",
+            "Grad-CAM, {tag}: per image (titled with its true and predicted class), where the "
+            "conv layer named above the column holds evidence for the true class (1 = the "
+            "row's peak), and that map over the image; a row with no positive evidence says so.",
+        ),
+        (
+            r"guided_backprop_{tag}\.png",
+            "Guided backpropagation, {tag}: per image (titled with its true and predicted "
+            "class), the gradient of p(true class) through ReLUs that pass only positive "
+            "gradients, on a scale centred on 0: red, a brighter pixel there raises p(true).",
+        ),
+        (
+            r"interpretation_{tag}\.npz",
+            "Every map as arrays, {tag}, with the images, true labels, predicted classes, the "
+            "probabilities (all, p_true, p_predicted) and the two occlusion patches' values.",
+        ),
     ],
     "PartialOutputs": [
         (r"stages_{tag}\.png", "Rows: channels; columns: the layers in order, {tag}."),

@@ -1,4 +1,5 @@
-"""FilterMaximization writes a grid of optimised inputs per capture, and a GIF of them."""
+"""FilterMaximization writes a filter atlas (PNG) and its arrays (NPZ) per layer and capture,
+and a GIF of the atlases."""
 
 from __future__ import annotations
 
@@ -9,11 +10,22 @@ from PIL import Image
 from convwatch.callbacks import FilterMaximization
 from convwatch.results import read_npz
 
+ATLAS_KEYS = {
+    "images",
+    "filters",
+    "receptive_field",
+    "dead",
+    "exemplars",
+    "exemplar_index",
+    "exemplar_position",
+    "exemplar_activation",
+}
 
-def test_every_conv_layer_gets_grids_and_a_gif(any_model, data, tmp_path):
+
+def test_every_conv_layer_gets_atlases_and_a_gif(any_model, data, tmp_path):
     kind, model = any_model
     x, y = data
-    callback = FilterMaximization(out_dir=tmp_path, steps=5)
+    callback = FilterMaximization(x[:20], out_dir=tmp_path, steps=5, exemplars=4)
     model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[callback])
     gifs = sorted(p.name for p in tmp_path.glob("*.gif"))
     expected = {"two_branches": ["conv.gif", "conv_wide.gif"]}.get(kind, ["conv.gif"])
@@ -23,13 +35,53 @@ def test_every_conv_layer_gets_grids_and_a_gif(any_model, data, tmp_path):
         with Image.open(tmp_path / gif) as image:
             assert image.n_frames == 3  # untrained, epoch 1, epoch 2
         saved = read_npz(tmp_path / f"{stem}_epoch002.npz")
-        images = saved["images"]
-        assert images.shape[1:] == (12, 12, 1) and len(images) == len(saved["filters"])
-        assert images.min() >= 0.0 and images.max() <= 1.0
-        assert Image.open(tmp_path / f"{stem}_epoch002.png").size[0] >= 200
+        assert set(saved) == ATLAS_KEYS
+        n = len(saved["filters"])
+        top, left, height, width = saved["receptive_field"]
+        assert saved["images"].shape == (n, 12, 12, 1) and saved["dead"].shape == (n,)
+        assert saved["images"].min() >= 0.0 and saved["images"].max() <= 1.0
+        assert saved["exemplars"].shape == (n, 4, height, width, 1)
+        assert saved["exemplar_index"].shape == (n, 4)
+        assert saved["exemplar_position"].shape == (n, 4, 2)
+        activation = saved["exemplar_activation"]
+        assert activation.shape == (n, 4) and np.all(np.diff(activation, axis=1) <= 0)
+        np.testing.assert_array_equal(saved["dead"], activation[:, 0] <= 0)
+        outside = saved["images"].copy()
+        outside[:, top : top + height, left : left + width] = 0.5
+        assert np.all(outside == 0.5)  # neuron objective: grey beyond the receptive field
+        with Image.open(tmp_path / f"{stem}_epoch002.png") as png:
+            assert png.size[0] >= 500 and png.mode == "RGB"
 
 
-def test_chosen_filters_and_a_dense_layer(seq, data, tmp_path):
+def test_the_runners_probe_and_the_atlas_of_a_trained_net(tmp_path):
+    from convwatch.callbacks.registry import build_callbacks
+    from tests.techniques.digits_net import trained_digits_net
+
+    model, probe = trained_digits_net()
+
+    class Arrays:  # what the runner hands the factories: the prepared data
+        x_train = probe
+
+    class Folder:
+        def artifacts(self, name):
+            return tmp_path / name
+
+    (callback,) = build_callbacks(
+        {"FilterMaximization": {"probe_size": 1000}}, Arrays, None, Folder()
+    )
+    assert len(callback.probe) == 1000
+    callback.set_model(model)
+    callback.capture("epoch003", 3, 0)
+    for layer, n, side in (("conv1", 30, 5), ("conv2", 15, 10)):
+        saved = read_npz(tmp_path / "FilterMaximization" / f"{layer}_epoch003.npz")
+        assert saved["exemplars"].shape == (n, 9, side, side, 1)
+        assert saved["dead"].sum() == 1  # the filter switched off by hand
+        png = tmp_path / "FilterMaximization" / f"{layer}_epoch003.png"
+        with Image.open(png) as image:
+            assert image.size[0] >= 1000  # 8 tiles a row, each ~200 px wide
+
+
+def test_without_a_probe_the_pictures_only(seq, data, tmp_path):
     x, y = data
     callback = FilterMaximization(
         layers=["conv", "hidden"], filters=[0, 2], every_n_epochs=0, steps=3, out_dir=tmp_path
@@ -37,13 +89,31 @@ def test_chosen_filters_and_a_dense_layer(seq, data, tmp_path):
     seq.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
     for stem in ("conv", "hidden"):
         saved = read_npz(tmp_path / f"{stem}_epoch000.npz")
+        assert set(saved) == {"images", "filters", "receptive_field"}
         assert list(saved["filters"]) == [0, 2] and saved["images"].shape == (2, 12, 12, 1)
+    assert list(read_npz(tmp_path / "hidden_epoch000.npz")["receptive_field"]) == [0, 0, 12, 12]
     assert not np.array_equal(
         read_npz(tmp_path / "conv_epoch000.npz")["images"],
         read_npz(tmp_path / "hidden_epoch000.npz")["images"],
     )
 
 
+def test_channel_objective_has_no_target_and_whole_pictures(seq, data, tmp_path):
+    x, y = data
+    callback = FilterMaximization(
+        x[:10], objective="channel", every_n_epochs=0, steps=3, out_dir=tmp_path
+    )
+    seq.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
+    images = read_npz(tmp_path / "conv_epoch000.npz")["images"]
+    assert np.abs(images[:, :3] - 0.5).max() > 0  # optimised everywhere, not one unit's field
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="steps"):
         FilterMaximization(steps=0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        FilterMaximization(learning_rate=2.0)
+    with pytest.raises(ValueError, match="objective"):
+        FilterMaximization(objective="mean")
+    with pytest.raises(ValueError, match="probe"):
+        FilterMaximization(np.zeros((4, 12, 12)))

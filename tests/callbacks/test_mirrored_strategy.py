@@ -46,7 +46,7 @@ SCRIPT = textwrap.dedent(
     model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[
         ActivationCapture(x[:4], out_dir=out / "act"),
         FilterEvolution(probe=x[:1], out_dir=out / "evo"),
-        FilterMaximization(steps=3, out_dir=out / "max"),
+        FilterMaximization(x, steps=3, out_dir=out / "max"),
         EmbeddingProjector(x, y, out_dir=out / "emb"),
     ])
     print("OK")

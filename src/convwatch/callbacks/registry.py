@@ -34,7 +34,10 @@ def _filter_evolution(options: dict[str, Any], arrays: Any, dataset: Any, out_di
 def _filter_maximization(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
     from convwatch.callbacks.filter_maximization import FilterMaximization
 
-    return FilterMaximization(out_dir=out_dir, **options)
+    # The probe set exemplars and dead filters are found in: the first `probe_size` training
+    # images (2,000: every filter's top 9 from a few hundred images per class).
+    probe = arrays.x_train[: options.pop("probe_size", 2000)]
+    return FilterMaximization(probe, out_dir=out_dir, **options)
 
 
 def _embedding_projector(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:
@@ -151,7 +154,11 @@ def _style_transfer(options: dict[str, Any], arrays: Any, dataset: Any, out_dir:
 FACTORIES: dict[str, tuple[Callable[..., Any], str, Mapping[str, Any]]] = {
     "ActivationCapture": (_activation_capture, "activation_capture", {"probe_size": PositiveInt}),
     "FilterEvolution": (_filter_evolution, "filter_evolution", {}),
-    "FilterMaximization": (_filter_maximization, "filter_maximization", {}),
+    "FilterMaximization": (
+        _filter_maximization,
+        "filter_maximization",
+        {"probe_size": PositiveInt},
+    ),
     # at least 3 examples to embed (EmbeddingProjector's own minimum)
     "EmbeddingProjector": (
         _embedding_projector,

@@ -11,8 +11,9 @@ from convwatch.plots.classification import (
 from convwatch.plots.curves import plot_history
 from convwatch.plots.embedding import neighbour_strips_figure, scatter_figure, thumbnail_map
 from convwatch.plots.figure import new_figure
+from convwatch.plots.filter_atlas import atlas_text, filter_atlas
 from convwatch.plots.frames import animation_frames, caption_frame
-from convwatch.plots.interpretation import interpretation_rows, signed_image
+from convwatch.plots.interpretation import MapColumn, interpretation_figure, signed_image
 from convwatch.plots.mural import (
     feature_map_mural,
     filter_mural,
@@ -25,6 +26,8 @@ from convwatch.plots.stages import stages_grid
 
 __all__ = [
     "new_figure",
+    "atlas_text",
+    "filter_atlas",
     "plot_history",
     "animation_frames",
     "caption_frame",
@@ -42,7 +45,8 @@ __all__ = [
     "per_class_accuracy_figure",
     "prediction_grid_figure",
     "sweep_curves_figure",
-    "interpretation_rows",
+    "MapColumn",
+    "interpretation_figure",
     "signed_image",
     "stages_grid",
     "image_columns",

@@ -13,14 +13,17 @@ from convwatch.techniques.classification import (
 )
 from convwatch.techniques.deep_dream import deep_dream
 from convwatch.techniques.embed import embed
+from convwatch.techniques.exemplars import Exemplars, top_exemplars
 from convwatch.techniques.grad_cam import grad_cam
 from convwatch.techniques.guided_backprop import guided_backprop
 from convwatch.techniques.layers import find_layers, first_conv_layer, penultimate_layer
 from convwatch.techniques.maximize import maximize_filters
 from convwatch.techniques.neighbours import nearest_neighbours
-from convwatch.techniques.occlusion import occlusion_map
+from convwatch.techniques.occlusion import background_value, occlusion_map
+from convwatch.techniques.receptive_field import receptive_field
 from convwatch.techniques.saliency import saliency_map
 from convwatch.techniques.shapes import conv_arithmetic, conv_output_size, layer_shapes
+from convwatch.techniques.spectrum import high_frequency_share
 from convwatch.techniques.style_transfer import gram_matrix, style_transfer
 
 __all__ = [
@@ -29,6 +32,10 @@ __all__ = [
     "first_conv_layer",
     "layer_outputs",
     "maximize_filters",
+    "receptive_field",
+    "top_exemplars",
+    "Exemplars",
+    "high_frequency_share",
     "nearest_neighbours",
     "penultimate_layer",
     "confusion_matrix",
@@ -40,6 +47,7 @@ __all__ = [
     "top_k",
     "grad_cam",
     "guided_backprop",
+    "background_value",
     "occlusion_map",
     "saliency_map",
     "conv_arithmetic",

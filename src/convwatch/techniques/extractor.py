@@ -18,6 +18,7 @@ import keras
 
 from convwatch.techniques.fast_grad import fast_version
 from convwatch.techniques.layers import is_graph_model, resolve
+from convwatch.techniques.pre_activation import pre_activation_version
 
 # model -> {tuple of layer paths: extractor}; entries go when the model is garbage-collected.
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -36,7 +37,11 @@ def ensure_built(model, sample=None) -> None:
 
 
 def feature_extractor(
-    model, names: Sequence[str], sample=None, fast_grad: bool = False
+    model,
+    names: Sequence[str],
+    sample=None,
+    fast_grad: bool = False,
+    pre_activation: bool = False,
 ) -> keras.Model:
     """A model mapping `model`'s inputs to the outputs of the layers `names` (a list, in order).
 
@@ -47,6 +52,9 @@ def feature_extractor(
         fast_grad: call first-layer Conv2Ds and non-overlapping MaxPooling2Ds through the
             wrappers of `fast_grad.py` (same values, faster gradient with respect to the
             input; for gradient ascent on images).
+        pre_activation: give the named layers' outputs before their activation (Conv and
+            Dense layers, see `pre_activation.py`); the layers after them still see the
+            activated output.
 
     Returns:
         A cached `keras.Model` whose outputs are a list of the layer outputs, one per name.
@@ -54,9 +62,10 @@ def feature_extractor(
     paths = resolve(model, names)
     ensure_built(model, sample)
     per_model = _CACHE.setdefault(model, {})
-    key = (tuple(paths), fast_grad)
+    key = (tuple(paths), fast_grad, pre_activation)
     if key not in per_model:
-        per_model[key] = _Replay(set(paths), fast_grad).extractor(model, paths, sample)
+        replay = _Replay(set(paths), fast_grad, pre_activation)
+        per_model[key] = replay.extractor(model, paths, sample)
     return per_model[key]
 
 
@@ -67,8 +76,8 @@ def _same(layer):
 class _Replay:
     """Calls layers on new symbolic inputs, recording the outputs of the wanted paths."""
 
-    def __init__(self, wanted: set[str], fast_grad: bool):
-        self.wanted, self.fast, self.recorded = wanted, fast_grad, {}
+    def __init__(self, wanted: set[str], fast_grad: bool, pre_activation: bool = False):
+        self.wanted, self.fast, self.pre, self.recorded = wanted, fast_grad, pre_activation, {}
 
     def extractor(self, model, paths: list[str], sample) -> keras.Model:
         if isinstance(model, keras.Sequential):
@@ -94,6 +103,10 @@ class _Replay:
         else:
             y = layer(*args, **kwargs)
         if path in self.wanted:
+            if self.pre and len(args) == 1 and not is_graph_model(layer):
+                wrapper = pre_activation_version(layer, args[0], self.fast)
+                y_pre = wrapper(args[0]) if wrapper is not None else y
+                self.recorded.setdefault(path, y_pre)
             self.recorded.setdefault(path, y)  # a shared layer reports its first call
         return y
 
@@ -104,7 +117,9 @@ class _Replay:
 
     def run_functional(self, model, prefix: str, x):
         """Replay a nested functional model on its own inputs, then call that replay on `x`."""
-        inner = _Replay({w[len(prefix) :] for w in self.wanted if w.startswith(prefix)}, self.fast)
+        inner = _Replay(
+            {w[len(prefix) :] for w in self.wanted if w.startswith(prefix)}, self.fast, self.pre
+        )
         call = functools.partial(inner.call, "")
         clone = keras.models.clone_model(model, clone_function=_same, call_function=call)
         order = sorted(inner.recorded)

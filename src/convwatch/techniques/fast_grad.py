@@ -25,16 +25,19 @@ import tensorflow as tf
 MAX_INPUT_CHANNELS = 4  # beyond this the depthwise intermediate (out x in channels) grows
 
 
-def fast_version(layer, x):
-    """A wrapper layer for `layer` called on `x` if one applies, else None."""
+def fast_version(layer, x, activation: bool = True):
+    """A wrapper layer for `layer` called on `x` if one applies, else None.
+
+    `activation=False` asks for a Conv2D's output before its activation (the pre-activation
+    `maximize_filters` climbs); a pooling layer has no activation, so it then gets None."""
     shape = getattr(x, "shape", None)  # None for a list of inputs (Concatenate, Add, ...)
     if shape is None or len(shape) != 4 or None in tuple(shape[1:3]):
         return None  # the gradients below need a known height and width
     if getattr(layer, "compute_dtype", None) != "float32" or not layer.built:
         return None
     if _conv_qualifies(layer):
-        return FastGradConv2D(layer)
-    if _pool_qualifies(layer, x):
+        return FastGradConv2D(layer, activation=activation)
+    if activation and _pool_qualifies(layer, x):
         return FastGradMaxPooling2D(layer)
     return None
 
@@ -63,11 +66,14 @@ def _pool_qualifies(layer, x) -> bool:
 
 
 class FastGradConv2D(keras.layers.Layer):
-    """Calls a stride-1 Conv2D on 1-4 channels like `Conv2D.call`; d/dx is a depthwise conv."""
+    """Calls a stride-1 Conv2D on 1-4 channels like `Conv2D.call`; d/dx is a depthwise conv.
 
-    def __init__(self, conv, **kwargs):
+    With `activation=False`, the conv's output before its activation."""
+
+    def __init__(self, conv, activation: bool = True, **kwargs):
         super().__init__(**kwargs)  # auto-named, so a shared layer can be wrapped twice
         self.conv = conv
+        self.apply_activation = activation
 
     def call(self, x):
         conv = self.conv
@@ -98,7 +104,9 @@ class FastGradConv2D(keras.layers.Layer):
         y = convolve(x, kernel)
         if conv.use_bias:
             y = y + conv.bias
-        return conv.activation(y) if conv.activation is not None else y
+        if self.apply_activation and conv.activation is not None:
+            return conv.activation(y)
+        return y
 
     def compute_output_shape(self, input_shape):
         return self.conv.compute_output_shape(input_shape)

@@ -5,6 +5,11 @@ patched copy is predicted, and the drop in the class probability is spread over 
 patch covered (each pixel gets the mean drop of the patches that covered it). The patched copies
 are made and predicted inside one compiled graph, many images and positions per call, never one
 predict call per position.
+
+What the patch paints matters as much as where it goes: a grey square on a black background
+adds a shape the model never saw there, and that can move the prediction more than hiding part
+of the object. A patch of the background's own value (`background_value`) hides only what is
+in front of the background, so on the background itself it changes nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +35,26 @@ def patch_masks(height: int, width: int, patch: int, stride: int) -> np.ndarray:
     return masks
 
 
+def background_value(images) -> float:
+    """The most common value of the images' border pixels: the background, where there is one.
+
+    Args:
+        images: `(N, H, W)` or `(N, H, W, C)`, any range; every image's one-pixel border
+            (all channels) is counted together.
+
+    Returns:
+        That value as a float (the smallest of equally common ones).
+    """
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim not in (3, 4) or len(x) == 0 or min(x.shape[1:3]) < 1:
+        raise ValueError(f"`images` must be (N, H, W[, C]) with N >= 1. Received: {x.shape}")
+    border = np.concatenate(
+        [x[:, 0].ravel(), x[:, -1].ravel(), x[:, :, 0].ravel(), x[:, :, -1].ravel()]
+    )
+    values, counts = np.unique(border, return_counts=True)
+    return float(values[counts.argmax()])
+
+
 def occlusion_map(
     model,
     images,
@@ -47,15 +72,19 @@ def occlusion_map(
         classes: `(N,)` true class per image; None uses the predicted class. Defaults to None.
         patch: side of the square patch, in pixels. Defaults to 4.
         stride: step between patch positions. Defaults to 1.
-        fill: the value the patch paints. Defaults to 0.0.
+        fill: the value the patch paints, in the units the model takes (0.5: mid-grey of
+            [0, 1] images; `background_value(images)`: the background's). Defaults to 0.0.
         batch_size: at most this many patched copies per model call (whole images at a time,
             at least one image). Defaults to 1024.
 
     Returns:
-        float32 `(N, H, W)`: positive where hiding the pixel lowers the class's probability;
-        0 for pixels no patch position covers.
+        float32 `(N, H, W)`, signed: the class's probability on the clean image minus on the
+        patched one, so positive where hiding the pixel lowers the probability, negative where
+        it raises it; 0 for pixels no patch position covers.
     """
     x, c = check_inputs("occlusion_map", model, images, classes)
+    if not np.isfinite(fill):
+        raise ValueError(f"fill must be a finite number. Received: fill={fill}")
     masks = patch_masks(x.shape[1], x.shape[2], int(patch), int(stride))
     run = compiled(model, ("occlusion", x.shape[1:]), lambda: _occlude(model, x))
     per_call = max(1, batch_size // len(masks))

@@ -1,0 +1,219 @@
+"""The filter atlas: per filter, its optimised picture beside the data patches it fires on most.
+
+One tile per filter: a label (filter index and its peak activation on the probe images), the
+optimised picture on the left (outlined in orange), the top exemplar patches on the right in
+reading order, best first. A dead filter (never above 0 on the probe set) is a labelled tile
+with no pictures. Everything is scaled up by whole factors with nearest neighbour, so each
+input pixel is a visible square. Arrays in, a uint8 RGB image out (Pillow); no Keras here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from convwatch.plots.frames import _font
+
+BLOCK = 96  # target side in pixels of a picture
+EXEMPLAR_BLOCK = 120  # target side of the block of exemplars beside it
+GAP = 3  # pixels between exemplars (mid-grey, so white strokes keep their edges)
+PAD = 5  # inside a tile, around its contents
+MARGIN = 10  # between tiles
+TILE_FILL = (238, 238, 238)
+PICTURE_EDGE = (230, 120, 0)  # orange outline: the optimised picture
+EXEMPLAR_BACK = (128, 128, 128)
+DEAD_FILL = (250, 226, 226)
+DEAD_TEXT = (170, 0, 0)
+
+
+def filter_atlas(
+    pictures,
+    filters: Sequence[int],
+    exemplars=None,
+    activations=None,
+    dead=None,
+    title: str = "",
+    subtitle: str = "",
+    cols: int | None = None,
+) -> np.ndarray:
+    """Lay out one tile per filter (see the module docstring) under a title.
+
+    Args:
+        pictures: `(F, h, w, C)` in [0, 1], C 1 or 3 (other C: the channel mean); the part of
+            the optimised picture to show (its receptive field for a neuron objective).
+        filters: the F filter indices, for the labels.
+        exemplars: `(F, k, h2, w2, C)` patches in [0, 1], best first, or None for pictures only.
+        activations: `(F, k)` the exemplars' activations (the first is the peak in the label).
+        dead: `(F,)` bool, True for filters drawn as "dead" tiles. Defaults to none dead.
+        title: the first header line, e.g. "conv2, epoch010: 15 filters".
+        subtitle: the second, smaller header line (what a tile shows); wrapped to the width.
+        cols: tiles per row. Defaults to about `sqrt(2 F)`, at most 8.
+
+    Returns:
+        uint8 `(H, W, 3)`. Same arguments of the same shapes give the same size (GIF frames).
+    """
+    from PIL import Image, ImageDraw
+
+    pictures = _displayable(pictures)
+    count = len(pictures)
+    dead = np.zeros(count, bool) if dead is None else np.asarray(dead, bool)
+    patches = None if exemplars is None else _displayable(exemplars)
+    if (
+        len(filters) != count
+        or len(dead) != count
+        or (patches is not None and len(patches) != count)
+    ):
+        raise ValueError("pictures, filters, dead and exemplars must have one entry per filter.")
+    scale = max(1, BLOCK // max(pictures.shape[1:3]))
+    side = (pictures.shape[1] * scale + 4, pictures.shape[2] * scale + 4)  # with the outline
+    label_font, small = _font(13), _font(12)
+    label_h = 18
+    block = _exemplar_block_size(patches) if patches is not None else (0, 0)
+    tile_w = max(2 * PAD + side[1] + (PAD + block[1] if patches is not None else 0), 120)
+    tile_h = 2 * PAD + label_h + max(side[0], block[0])
+    cols = cols or max(1, min(count, 8, math.ceil(math.sqrt(2 * count))))
+    rows = math.ceil(count / cols)
+    width = max(cols * (tile_w + MARGIN) + MARGIN, 520)
+    header = _header_lines(title, subtitle, width, small)
+    header_h = MARGIN + sum(h for _, _, h in header) + 4
+    canvas = Image.new("RGB", (width, header_h + rows * (tile_h + MARGIN) + MARGIN), "white")
+    draw = ImageDraw.Draw(canvas)
+    y = MARGIN
+    for text, font, height in header:
+        draw.text((MARGIN, y), text, fill="black", font=font)
+        y += height
+    for i in range(count):
+        r, c = divmod(i, cols)
+        x0, y0 = MARGIN + c * (tile_w + MARGIN), header_h + r * (tile_h + MARGIN)
+        box = [x0, y0, x0 + tile_w - 1, y0 + tile_h - 1]
+        draw.rectangle(box, fill=DEAD_FILL if dead[i] else TILE_FILL)
+        label = f"#{filters[i]}"
+        x0, y0 = x0 + PAD, y0 + PAD
+        if dead[i]:
+            draw.text((x0, y0), f"{label}   dead", fill=DEAD_TEXT, font=label_font)
+            draw.text((x0, y0 + label_h + 8), "never above 0 on", fill=DEAD_TEXT, font=small)
+            draw.text((x0, y0 + label_h + 24), "any probe image", fill=DEAD_TEXT, font=small)
+            continue
+        if activations is not None:
+            label += f"   peak {float(np.asarray(activations)[i][0]):.3g}"
+        draw.text((x0, y0), label, fill="black", font=label_font)
+        top = y0 + label_h
+        draw.rectangle([x0, top, x0 + side[1] - 1, top + side[0] - 1], fill=PICTURE_EDGE)
+        canvas.paste(Image.fromarray(_scaled(pictures[i], scale)), (x0 + 2, top + 2))
+        if patches is not None:
+            origin = (x0 + side[1] + PAD, top)
+            draw.rectangle(
+                [*origin, origin[0] + block[1] - 1, origin[1] + block[0] - 1], fill=EXEMPLAR_BACK
+            )
+            _paste_block(canvas, patches[i], (origin[0] + GAP, origin[1] + GAP))
+    return np.asarray(canvas)
+
+
+def atlas_text(
+    layer: str,
+    tag: str,
+    count: int,
+    field: tuple[int, int],
+    cropped: bool,
+    targeted: bool,
+    exemplars: int | None = None,
+    dead=None,
+    probes: int = 0,
+) -> tuple[str, str]:
+    """The atlas's title (layer, tag, counts) and the line saying what a tile shows.
+
+    Args:
+        layer, tag: e.g. "conv2", "epoch010".
+        count: the number of filters drawn.
+        field: height and width of the pictures shown.
+        cropped: True when they are the centre unit's receptive field, not whole inputs.
+        targeted: True when each picture is the faintest to reach its best exemplar.
+        exemplars: exemplars per filter, or None when there are none.
+        dead: `(F,)` bool of the dead filters, with exemplars.
+        probes: how many probe images the exemplars come from.
+    """
+    unit = "the filter's centre unit" if cropped else "the filter"
+    where = f"shown over its {field[0]}x{field[1]} receptive field" if cropped else "whole"
+    if targeted:
+        what = f"the faintest input that excites {unit} as much as its best probe patch"
+    else:
+        what = f"the input that excites {unit} most at a fixed contrast"
+    title = f"{layer}, {tag}: {count} filters"
+    subtitle = f"Each tile: filter index; left (orange), {what}, {where} (grey = 0.5)."
+    if exemplars is not None:
+        title += f", {int(np.sum(dead))} dead, on {probes:,} probe images"
+        subtitle += (
+            f" Right: the {exemplars} probe patches (one per image) where the filter fires "
+            "most, best first; 'peak': its largest activation on the probe images. Dead: never "
+            "above 0 on any probe image."
+        )
+    return title, subtitle
+
+
+def _displayable(images) -> np.ndarray:
+    """float `(..., h, w, C)` -> uint8 `(..., h, w, 3)`: gray repeated, other C averaged."""
+    x = np.clip(np.nan_to_num(np.asarray(images, np.float32), nan=0.5), 0.0, 1.0)
+    if x.shape[-1] != 3:
+        x = np.repeat(x.mean(axis=-1, keepdims=True), 3, axis=-1)
+    return np.round(x * 255).astype(np.uint8)
+
+
+def _scaled(image: np.ndarray, factor: int) -> np.ndarray:
+    return image.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def _grid_shape(k: int) -> tuple[int, int]:
+    cols = math.ceil(math.sqrt(k))
+    return math.ceil(k / cols), cols
+
+
+def _patch_scale(k: int, h: int, w: int) -> int:
+    rows, cols = _grid_shape(k)
+    return max(
+        1,
+        min(
+            (EXEMPLAR_BLOCK - GAP * (rows + 1)) // (rows * h),
+            (EXEMPLAR_BLOCK - GAP * (cols + 1)) // (cols * w),
+        ),
+    )
+
+
+def _exemplar_block_size(patches: np.ndarray) -> tuple[int, int]:
+    """Height and width of the grey block holding one filter's exemplars (a GAP all round)."""
+    k, h, w = patches.shape[1:4]
+    rows, cols = _grid_shape(k)
+    scale = _patch_scale(k, h, w)
+    return rows * h * scale + (rows + 1) * GAP, cols * w * scale + (cols + 1) * GAP
+
+
+def _paste_block(canvas, patches: np.ndarray, origin: tuple[int, int]) -> None:
+    from PIL import Image
+
+    _, cols = _grid_shape(len(patches))
+    scale = _patch_scale(*patches.shape[:3])
+    h, w = patches.shape[1] * scale, patches.shape[2] * scale
+    for j, patch in enumerate(patches):
+        r, c = divmod(j, cols)
+        xy = (origin[0] + c * (w + GAP), origin[1] + r * (h + GAP))
+        canvas.paste(Image.fromarray(_scaled(patch, scale)), xy)
+
+
+def _header_lines(title: str, subtitle: str, width: int, small):
+    """[(text, font, line height)]: the title, then the subtitle wrapped to `width`."""
+    from PIL import Image, ImageDraw
+
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    lines = [(title, _font(16), 22)] if title else []
+    words, line = subtitle.split(), ""
+    for word in words:
+        candidate = f"{line} {word}".strip()
+        if probe.textlength(candidate, font=small) > width - 2 * MARGIN and line:
+            lines.append((line, small, 16))
+            line = word
+        else:
+            line = candidate
+    if line:
+        lines.append((line, small, 16))
+    return lines
