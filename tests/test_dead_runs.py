@@ -15,27 +15,15 @@ from convwatch.cli import main
 from convwatch.compare import load_run
 from convwatch.liveness import parse_time
 from convwatch.results import read_csv, read_json
+from tests.slow_layer import slow_layer_source
 
 # Four epochs of 25 steps, each step slowed to 20 ms: about half a second per epoch.
-SLEEPY_MODULE = textwrap.dedent(
-    '''
-    """Four slow epochs on the shapes image, so that a kill lands mid-epoch."""
-    import time
-
-    import keras
-    import tensorflow as tf
+SLEEPY_MODULE = (
+    '"""Four slow epochs on the shapes image, so that a kill lands mid-epoch."""'
+    + slow_layer_source(0.02)
+    + textwrap.dedent(
+        """
     from convwatch import Compile, Data, Experiment, Fit, Optimizer
-
-
-    class Slow(keras.layers.Layer):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.supports_jit = False  # py_function cannot be XLA-compiled
-
-        def call(self, x):
-            y = tf.py_function(lambda t: (time.sleep(0.02), t)[1], [x], x.dtype)
-            y.set_shape(x.shape)
-            return y
 
 
     def build():
@@ -52,7 +40,8 @@ SLEEPY_MODULE = textwrap.dedent(
         compile=Compile(optimizer=Optimizer("adam", 1e-2), loss="mse", metrics=()),
         fit=Fit(epochs=4, batch_size=1, steps_per_epoch=25, validation="none", shuffle=False),
     )
-    '''
+    """
+    )
 )
 
 

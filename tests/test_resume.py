@@ -11,26 +11,14 @@ import time
 
 from convwatch.cli import main
 from convwatch.results import read_csv, read_json
+from tests.slow_layer import slow_layer_source
 
-SLOW_MODULE = textwrap.dedent(
-    '''
-    """20 epochs slowed to about 0.1 s each, so a signal lands mid-run."""
-    import time
-
-    import keras
-    import tensorflow as tf
+SLOW_MODULE = (
+    '"""20 epochs slowed to about 0.1 s each, so a signal lands mid-run."""'
+    + slow_layer_source(0.01)
+    + textwrap.dedent(
+        """
     from convwatch import Data, Experiment, Fit
-
-
-    class Slow(keras.layers.Layer):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.supports_jit = False  # py_function cannot be XLA-compiled
-
-        def call(self, x):
-            y = tf.py_function(lambda t: (time.sleep(0.01), t)[1], [x], x.dtype)
-            y.set_shape(x.shape)
-            return y
 
 
     def build():
@@ -47,7 +35,8 @@ SLOW_MODULE = textwrap.dedent(
         data=Data(name="mnist", limit=100, test_limit=20),
         fit=Fit(epochs=20, batch_size=10, validation="none"),
     )
-    '''
+    """
+    )
 )
 
 

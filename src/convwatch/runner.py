@@ -298,43 +298,9 @@ def run_one(
 ) -> None:
     """Run `experiment` into the empty `folder` (or on from `resume`, the run.json of an
     unfinished run there), keeping run.json up to date throughout."""
-    from convwatch.environment import describe
-
-    record: dict[str, Any] = {
-        "name": experiment.name,
-        "status": "running",
-        "error": None,
-        "started": _now(),
-        "ended": None,
-        "duration_s": None,
-        "command": command,
-        "seed": experiment.seed,
-        "config_hash": experiment.config_hash(),
-        "data_source": None,
-        "data_full": None,
-        "epochs_completed": 0,
-        "checkpoint_epoch": 0,
-        "overrides": list(overrides),
-        **describe(experiments_dir()),
-    }
+    record = _first_record(experiment, command, overrides)
     if resume is not None:
-        earlier = resume.pop("resumed_from", None) or {}
-        resumed = {
-            "at": record["started"],
-            "from_epoch": resume["checkpoint_epoch"],
-            "from_status": earlier.get("status", resume.get("status")),
-            **({"dead": earlier["reason"]} if earlier.get("status") == "dead" else {}),
-        }
-        before = resume.get("resumed")
-        record = {
-            **resume,
-            "status": "running",
-            "error": None,
-            "ended": None,
-            "epochs_completed": resume["checkpoint_epoch"],
-            "resumed": [*(before if isinstance(before, list) else []), resumed],
-        }
-        record.pop("traceback", None)
+        record = _resumed_record(resume, record["started"])
     # Who runs it, for readers to tell a live run from a dead one (convwatch.liveness).
     heartbeat = liveness.Heartbeat(folder.path)
     record.update(liveness.identity(), heartbeat_every_s=heartbeat.every_s)
@@ -377,6 +343,52 @@ def run_one(
                 heartbeat.stop()
             write_report("write_run_report", folder.path)
     say(f"completed in {record['duration_s']:.1f} s: {folder.path}")
+
+
+def _first_record(experiment: Experiment, command: str, overrides: Sequence[str]) -> dict[str, Any]:
+    """run.json of a run about to start: what it is, where it runs, nothing done yet."""
+    from convwatch.environment import describe
+
+    return {
+        "name": experiment.name,
+        "status": "running",
+        "error": None,
+        "started": _now(),
+        "ended": None,
+        "duration_s": None,
+        "command": command,
+        "seed": experiment.seed,
+        "config_hash": experiment.config_hash(),
+        "data_source": None,
+        "data_full": None,
+        "epochs_completed": 0,
+        "checkpoint_epoch": 0,
+        "overrides": list(overrides),
+        **describe(experiments_dir()),
+    }
+
+
+def _resumed_record(resume: dict[str, Any], now: str) -> dict[str, Any]:
+    """run.json of an unfinished run (`resume`) going on from its checkpoint at `now`, with
+    this resumption added to its list (and, for a dead run, why it was dead)."""
+    earlier = resume.pop("resumed_from", None) or {}
+    resumed = {
+        "at": now,
+        "from_epoch": resume["checkpoint_epoch"],
+        "from_status": earlier.get("status", resume.get("status")),
+        **({"dead": earlier["reason"]} if earlier.get("status") == "dead" else {}),
+    }
+    before = resume.get("resumed")
+    record = {
+        **resume,
+        "status": "running",
+        "error": None,
+        "ended": None,
+        "epochs_completed": resume["checkpoint_epoch"],
+        "resumed": [*(before if isinstance(before, list) else []), resumed],
+    }
+    record.pop("traceback", None)
+    return record
 
 
 def _train(
