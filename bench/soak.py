@@ -109,7 +109,7 @@ def problems(run: Path, code: int) -> list[str]:
     """What is wrong with one run folder: unreadable files, a status that does not fit."""
     from PIL import Image
 
-    from convwatch.results import read_csv, read_json, read_npz
+    from convwatch.base.atomic import read_csv, read_json, read_npz
 
     found = []
     for path in run.rglob("*"):
@@ -153,8 +153,8 @@ def main() -> int:
         (experiments / f"{name}.py").write_text(textwrap.dedent(text))
     outcomes = run_all(root, experiments, random.Random(args.seed))
 
-    from convwatch.compare import find_runs
-    from convwatch.results import read_json
+    from convwatch.base.atomic import read_json
+    from convwatch.report.reader import find_runs
 
     runs = sorted(find_runs([str(root)]), key=lambda p: read_json(p / "run.json")["started"])
     counts = {"completed": 0, "interrupted": 0, "failed": 0, "inconsistent": 0}

@@ -11,7 +11,7 @@ Command: `make experiment NAME=edge_filters` (seconds). Picture:
 """
 
 from convwatch import Compile, Data, Experiment, Fit, Optimizer
-from convwatch.fixed_filters import edge_filter_net
+from convwatch.models.fixed_filters import edge_filter_net
 
 EXPERIMENT = Experiment(
     name="edge_filters",

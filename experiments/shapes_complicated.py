@@ -9,7 +9,7 @@ output is fuzzy at the edges. The red-centre pixel figures of the simple image, 
 1,000 steps, are printed beside this run for that reason: the document says they should match.
 
 Command: `make experiment NAME=shapes_complicated`; its loss against the simple case and the
-morphs, on one chart: `python -m convwatch.run_overlay OUT_DIR <run folders>`.
+morphs, on one chart: `python -m convwatch.report.overlays OUT_DIR <run folders>`.
 """
 
 from convwatch import Compile, Data, Experiment, Fit, Optimizer, Reference

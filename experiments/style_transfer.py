@@ -6,9 +6,9 @@ Gram matrices (which features fire together, wherever) of several layers for the
 The document uses VGG with ImageNet weights. This machine cannot download them: with
 `network="auto"` VGG19 is used only when its weights are in the Keras cache, and otherwise the
 features come from the model built here, a random-weight multi-scale shallow conv net
-(`convwatch.networks.random_multiscale_net`; random filters carry texture well, Ustyuzhaninov
-et al. 2016). That fallback is said in the console, run.json and the report: expect colours and
-fine textures to move across, not the painterly strokes of an ImageNet network.
+(`convwatch.techniques.backbones.random_multiscale_net`; random filters carry texture well,
+Ustyuzhaninov et al. 2016). That fallback is said in the console, run.json and the report:
+expect colours and fine textures to move across, not the painterly strokes of an ImageNet network.
 
 Command: `make experiment NAME=style_transfer` (about a minute on two CPU cores).
 Pictures: `artifacts/StyleTransfer/style_transfer_epoch000.png` (content, style, result) and
@@ -16,7 +16,7 @@ Pictures: `artifacts/StyleTransfer/style_transfer_epoch000.png` (content, style,
 """
 
 from convwatch import Compile, Data, Experiment, Fit, Optimizer
-from convwatch.networks import random_multiscale_net
+from convwatch.techniques.backbones import random_multiscale_net
 
 EXPERIMENT = Experiment(
     name="style_transfer",

@@ -10,7 +10,7 @@ also printed. `ARGS="model.include_top=true"` adds the dense layers (138M parame
 """
 
 from convwatch import Compile, Data, Experiment, Fit, Optimizer
-from convwatch.fixed_filters import vgg16
+from convwatch.models.fixed_filters import vgg16
 
 EXPERIMENT = Experiment(
     name="vgg16_shapes",

@@ -45,7 +45,7 @@ def _enter_data_world(monkeypatch: pytest.MonkeyPatch, home: Path, data: Generat
     # test module whose tests can reach networks (test_experiments also patches it itself).
     if "keras" in sys.modules:
         fallback = home / "no-keras-tmp-fallback" / "models"
-        monkeypatch.setattr("convwatch.networks.FALLBACK_CACHE_DIR", fallback)
+        monkeypatch.setattr("convwatch.techniques.backbones.FALLBACK_CACHE_DIR", fallback)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -106,9 +106,9 @@ def make_run():
 
     Files come from the arguments; `omit` leaves files out, to stand for failed, interrupted
     or old runs. `artifacts` maps `Callback/name.png|gif|npz|csv` to an array (PNG, GIF frames)
-    or text; images are real files written by `convwatch.results`.
+    or text; images are real files written by `convwatch.base.atomic`.
     """
-    from convwatch import results
+    from convwatch.base import atomic
 
     def build(
         root,
@@ -139,23 +139,23 @@ def make_run():
         }
         for name, value in files.items():
             if name not in omit:
-                results.write_json(path / name, value)
+                atomic.write_json(path / name, value)
         rows = history or [{"epoch": 1, "loss": 1.0, "val_loss": 1.1}]
         if "history.csv" not in omit:
-            results.write_csv(path / "history.csv", rows, list(rows[0]))
+            atomic.write_csv(path / "history.csv", rows, list(rows[0]))
         for name in ("summary.txt", "model.keras"):
             if name not in omit:
-                results.write_text(path / name, "stand-in\n")
+                atomic.write_text(path / name, "stand-in\n")
         for name, value in (artifacts or {}).items():
             target = path / "artifacts" / name
             if name.endswith(".gif"):
-                results.write_gif(target, value)
+                atomic.write_gif(target, value)
             elif name.endswith(".png"):
-                results.write_png(target, value)
+                atomic.write_png(target, value)
             elif name.endswith(".npz"):
-                results.write_npz(target, value)
+                atomic.write_npz(target, value)
             else:
-                results.write_text(target, str(value))
+                atomic.write_text(target, str(value))
         return path
 
     return build

@@ -20,8 +20,8 @@ from urllib.parse import unquote, urldefrag, urlparse
 import numpy as np
 import pytest
 
-from convwatch.compare import find_runs, load_run
-from convwatch.report import write_compare_report, write_reports
+from convwatch.report.pages import write_compare_report, write_reports
+from convwatch.report.reader import find_runs, load_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

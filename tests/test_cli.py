@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
+from convwatch.base.atomic import read_json
 from convwatch.cli import main
-from convwatch.results import read_json
 
 TINY_MODULE = textwrap.dedent(
     '''

@@ -11,8 +11,9 @@ import os
 import pytest
 
 from convwatch import Compile, Data, Experiment, Fit, Optimizer, run_experiment
+from convwatch.base.atomic import read_json
 from convwatch.cli import main
-from convwatch.compare import (
+from convwatch.report.reader import (
     compare_table,
     differing_keys,
     find_runs,
@@ -22,7 +23,6 @@ from convwatch.compare import (
     load_run,
     sort_runs,
 )
-from convwatch.results import read_json
 from tests.tiny import tiny_classifier
 
 TINY = Experiment(

@@ -11,10 +11,10 @@ import sys
 import textwrap
 import time
 
+from convwatch.base.atomic import read_csv, read_json
+from convwatch.base.liveness import parse_time
 from convwatch.cli import main
-from convwatch.compare import load_run
-from convwatch.liveness import parse_time
-from convwatch.results import read_csv, read_json
+from convwatch.report.reader import load_run
 from tests.slow_layer import slow_layer_source
 
 # Four epochs of 25 steps, each step slowed to 20 ms: about half a second per epoch.

@@ -21,8 +21,8 @@ SCRIPT = textwrap.dedent(
     )
     import keras
     from convwatch import Data, Experiment, Fit, Optimizer, run_experiment
-    from convwatch.experiment import Compile
-    from convwatch.results import read_csv, read_json
+    from convwatch.run.spec import Compile
+    from convwatch.base.atomic import read_csv, read_json
 
 
     def build():

@@ -7,8 +7,8 @@ from typing import Annotated
 import pytest
 
 from convwatch import ConvwatchError, Data, Experiment, Fit, apply_overrides, override_keys
-from convwatch.experiment import Optimizer, Reference, parse_override
-from convwatch.ranges import PositiveInt, Range
+from convwatch.base.ranges import PositiveInt, Range
+from convwatch.run.spec import Optimizer, Reference, parse_override
 
 
 def build(units: int = 8, dropout: float = 0.1, name: str | None = None):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from convwatch import list_experiments, load_experiment, run_experiment
-from convwatch.experiment import parse_override
-from convwatch.results import read_json
+from convwatch.base.atomic import read_json
+from convwatch.run.spec import parse_override
 
 NAMES = list_experiments()
 SWEEPS = {name: load_experiment(name).sweep for name in NAMES}
@@ -53,7 +53,7 @@ FALLBACKS = {
 def test_experiment_runs_shrunk(name, tmp_path, monkeypatch):
     # No ImageNet weights, even on a machine that has them cached: the fallbacks run.
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.setattr("convwatch.networks.FALLBACK_CACHE_DIR", tmp_path / "keras_tmp")
+    monkeypatch.setattr("convwatch.techniques.backbones.FALLBACK_CACHE_DIR", tmp_path / "keras_tmp")
     # A declared sweep (mnist_optimizers, fashion_gap) runs its first two points only.
     shrunk = [f"{key}={','.join(values[:2])}" for key, values in map(parse_override, SWEEPS[name])]
     path = run_experiment(
@@ -91,7 +91,7 @@ def test_a_bad_picture_or_network_fails_before_any_folder(
     from convwatch import ConvwatchError
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.setattr("convwatch.networks.FALLBACK_CACHE_DIR", tmp_path / "keras_tmp")
+    monkeypatch.setattr("convwatch.techniques.backbones.FALLBACK_CACHE_DIR", tmp_path / "keras_tmp")
     with pytest.raises(ConvwatchError, match=message):
         run_experiment("style_transfer", overrides, results_dir=tmp_path / "results")
     assert not (tmp_path / "results").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convwatch.fixed_filters import edge_filter_net, edge_kernels
+from convwatch.models.fixed_filters import edge_filter_net, edge_kernels
 
 
 def test_kernels_are_a_vertical_and_a_horizontal_edge_and_their_negatives():

@@ -15,13 +15,13 @@ import time
 
 import pytest
 
-from convwatch import liveness
+from convwatch.base import liveness
+from convwatch.base.atomic import read_json, write_json
+from convwatch.base.liveness import Heartbeat, judge, now_text
 from convwatch.cli import main
-from convwatch.compare import compare_table, format_table, load_run
 from convwatch.errors import ConvwatchError
-from convwatch.liveness import Heartbeat, judge, now_text
-from convwatch.report import write_results_index, write_run_report, write_sweep_report
-from convwatch.results import read_json, write_json
+from convwatch.report.pages import write_results_index, write_run_report, write_sweep_report
+from convwatch.report.reader import compare_table, format_table, load_run
 
 HOST = socket.gethostname()
 MINUTE = 60.0
@@ -236,7 +236,7 @@ def test_resume_refuses_a_run_that_is_still_alive_naming_pid_and_host(tmp_path, 
 
 
 def test_after_a_resume_the_sweep_lists_the_point_as_its_run_stands(tmp_path, make_run):
-    from convwatch.runner import _refresh_pages_above
+    from convwatch.run.runner import _refresh_pages_above
 
     sweep = tmp_path / "results" / "exp" / "20260101-000000-sweep-abc"
     run = make_run(sweep.parent, experiment=sweep.name, run_id="b")  # completed by the resume

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from convwatch import ConvwatchError, Data, run_experiment
-from convwatch.experiment import apply_overrides, override_keys
-from convwatch.results import read_json
+from convwatch.base.atomic import read_json
+from convwatch.run.spec import apply_overrides, override_keys
 from tests.test_runner import TINY
 
 

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from convwatch import networks
 from convwatch.errors import ConvwatchError
+from convwatch.techniques import backbones as networks
 
 VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 

@@ -15,8 +15,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convwatch import load_run, results
-from convwatch.report import (
+from convwatch import load_run
+from convwatch.base import atomic
+from convwatch.report.pages import (
     write_compare_report,
     write_results_index,
     write_run_report,
@@ -64,7 +65,7 @@ def fill(root: Path, make_run, text: list[str]) -> Path:
     """A run folder of a sweep whose every string field holds one of `text`."""
     a, b, c, d, e, f, g, h = text
     sweep = root / safe(a)[:40] / "20260101-000000-sweep-aaaaaaa"
-    results.write_json(sweep / "sweep.json", {"overrides": [b], "runs": [{"run": c}]})
+    atomic.write_json(sweep / "sweep.json", {"overrides": [b], "runs": [{"run": c}]})
     return make_run(
         sweep.parent,
         experiment=sweep.name,
@@ -105,10 +106,10 @@ def test_no_string_in_a_run_folder_becomes_markup(make_run, text, names):
         root = Path(tmp) / "results"
         run = fill(root, make_run, text)
         group, name = names
-        results.write_png(
+        atomic.write_png(
             run / "artifacts" / (group or "g") / f"{name}.png", np.zeros((3, 3), np.uint8)
         )
-        results.write_json(
+        atomic.write_json(
             run / "metrics.json",
             {
                 "metrics": {text[5]: 0.5},

@@ -13,11 +13,7 @@ import numpy as np
 import pytest
 
 from convwatch import ConvwatchError, Experiment, apply_overrides, run_experiment
-from convwatch.callbacks import ActivationCapture, FilterMaximization
-from convwatch.callbacks.registry import check_callbacks, option_ranges
-from convwatch.experiment import Reference
-from convwatch.models import larger_cnn
-from convwatch.ranges import (
+from convwatch.base.ranges import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -29,7 +25,11 @@ from convwatch.ranges import (
     problem,
     validate_ranges,
 )
-from convwatch.runner import check
+from convwatch.callbacks import ActivationCapture, FilterMaximization
+from convwatch.models import larger_cnn
+from convwatch.run.captures import check_callbacks, option_ranges
+from convwatch.run.runner import check
+from convwatch.run.spec import Reference
 
 NAN, INF = float("nan"), float("inf")
 
@@ -288,8 +288,8 @@ def test_any_other_nan_in_the_config_is_the_last_line_of_defence(tmp_path):
 
 
 def test_keras_refusing_an_optimizer_option_names_its_key():
-    from convwatch.experiment import Optimizer
-    from convwatch.keras_setup import make_optimizer
+    from convwatch.run.keras_setup import make_optimizer
+    from convwatch.run.spec import Optimizer
 
     with pytest.raises(ConvwatchError) as info:
         make_optimizer(Optimizer("sgd", options={"momentum": 2.0, "nesterov": True}))

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convwatch import ConvwatchError, compare_table, format_table, load_run
-from convwatch.report import (
+from convwatch.report.pages import (
     write_compare_report,
     write_results_index,
     write_run_report,
     write_sweep_report,
 )
-from convwatch.runner import resume_run
+from convwatch.run.runner import resume_run
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

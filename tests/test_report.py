@@ -9,10 +9,9 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from convwatch import report, runner
 from convwatch.cli import main
-from convwatch.compare import load_run
-from convwatch.report import (
+from convwatch.report import pages as report
+from convwatch.report.pages import (
     caption,
     render_run,
     write_compare_report,
@@ -20,6 +19,8 @@ from convwatch.report import (
     write_results_index,
     write_run_report,
 )
+from convwatch.report.reader import load_run
+from convwatch.run import runner
 
 MURAL = np.tile(np.arange(0, 240, 8, dtype=np.uint8), (30, 1))  # 30 x 30 gray ramp
 ARTIFACTS = {
@@ -279,14 +280,14 @@ def test_a_page_that_cannot_be_drawn_or_written_is_a_warning_not_an_error(
 
     real = report.render_run
     monkeypatch.setattr(report, "render_run", broken)
-    write_text = report.results.write_text
+    write_text = report.atomic.write_text
 
     def full_disk(path, text):
         if "second" in str(path):
             raise OSError(28, "No space left on device")
         return write_text(path, text)
 
-    monkeypatch.setattr(report.results, "write_text", full_disk)
+    monkeypatch.setattr(report.atomic, "write_text", full_disk)
     assert main(["report", str(root)]) == 0
     err = capsys.readouterr().err
     page = (first / "index.html").read_text()

@@ -9,8 +9,8 @@ import sys
 import textwrap
 import time
 
+from convwatch.base.atomic import read_csv, read_json
 from convwatch.cli import main
-from convwatch.results import read_csv, read_json
 from tests.slow_layer import slow_layer_source
 
 SLOW_MODULE = (

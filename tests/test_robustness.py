@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from convwatch import Data, Experiment, Fit, Optimizer, RunFailed, run_experiment
+from convwatch.base.atomic import read_csv, read_json
 from convwatch.cli import main
-from convwatch.experiment import Compile
-from convwatch.results import read_csv, read_json
+from convwatch.run.spec import Compile
 
 # A long run of short epochs: the tests signal it once its first epoch is on disk.
 LONG_MODULE = textwrap.dedent(
@@ -116,7 +116,7 @@ def test_an_interrupted_sweep_says_which_runs_finished(long_module, tmp_path):
 def test_sigkill_mid_epoch_leaves_only_files_that_parse(long_module, tmp_path):
     from PIL import Image
 
-    from convwatch.results import read_npz
+    from convwatch.base.atomic import read_npz
 
     results = tmp_path / "results"
     process = _start(long_module, results)
@@ -147,7 +147,7 @@ def test_four_processes_started_together_get_four_folders(tmp_path):
     code = textwrap.dedent(
         f"""
         import sys, time
-        from convwatch.results import RunFolder
+        from convwatch.run.folder import RunFolder
         time.sleep(max(0, {start} - time.time()))
         print(RunFolder.create(sys.argv[1], "abc1234").path)
         """

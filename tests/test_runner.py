@@ -18,7 +18,7 @@ from convwatch import (
     RunFailed,
     run_experiment,
 )
-from convwatch.results import read_csv, read_json
+from convwatch.base.atomic import read_csv, read_json
 from tests.tiny import tiny_classifier
 
 
@@ -106,7 +106,7 @@ def test_overrides_reach_the_run(tmp_path):
 
 
 def test_runs_started_together_get_their_own_folders(tmp_path):
-    from convwatch.results import RunFolder
+    from convwatch.run.folder import RunFolder
 
     folders = {RunFolder.create(tmp_path, "abc1234").path for _ in range(5)}
     assert len(folders) == 5

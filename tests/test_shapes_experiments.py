@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from convwatch import Reference, load_experiment, run_experiment
-from convwatch.results import read_csv, read_json
-from convwatch.run_overlay import main as overlay_main
+from convwatch.base.atomic import read_csv, read_json
+from convwatch.report.overlays import main as overlay_main
 
 
 def test_a_reference_applies_only_where_its_config_matches():

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 from convwatch import Compile, Data, Experiment, Fit, Optimizer, apply_overrides, run_experiment
-from convwatch.experiment import OPTIMIZER_PRESETS
-from convwatch.results import read_csv, read_json
-from convwatch.runner import make_optimizer
+from convwatch.base.atomic import read_csv, read_json
+from convwatch.run.runner import make_optimizer
+from convwatch.run.spec import OPTIMIZER_PRESETS
 
 
 def tiny_mlp(units: int = 8):

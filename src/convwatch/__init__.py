@@ -1,9 +1,12 @@
 """convwatch: declarative Keras 3 experiments, capture callbacks and run folders to compare."""
 
-from convwatch.catalog import list_experiments, load_experiment
-from convwatch.compare import compare_table, find_runs, format_table, load_run
 from convwatch.errors import ConvwatchError, DataError, RunFailed
-from convwatch.experiment import (
+from convwatch.report.pages import write_compare_report, write_results_index, write_run_report
+from convwatch.report.reader import compare_table, find_runs, format_table, load_run
+from convwatch.run.catalog import list_experiments, load_experiment
+from convwatch.run.folder import RunFolder
+from convwatch.run.runner import run_experiment
+from convwatch.run.spec import (
     Compile,
     Data,
     Experiment,
@@ -13,9 +16,6 @@ from convwatch.experiment import (
     apply_overrides,
     override_keys,
 )
-from convwatch.report import write_compare_report, write_results_index, write_run_report
-from convwatch.results import RunFolder
-from convwatch.runner import run_experiment
 
 __version__ = "0.1.0"
 

@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "report":
             return _report(args.paths)
-        from convwatch.runner import resume_run, run_experiment
+        from convwatch.run.runner import resume_run, run_experiment
 
         if args.command == "resume":
             print(resume_run(args.run, experiments_path=args.experiments_dir))
@@ -111,7 +111,7 @@ def _note(message: str) -> None:
 def _report(paths: Sequence[str]) -> int:
     """Rebuild the pages. A folder that cannot be read in full gets a page saying what is
     wrong and one warning line here; the others go on, and the exit status stays 0."""
-    from convwatch.report import write_reports
+    from convwatch.report.pages import write_reports
 
     for path in write_reports(paths, say=_note):
         print(path)
@@ -119,20 +119,20 @@ def _report(paths: Sequence[str]) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from convwatch.compare import compare_table, find_runs, format_table, load_run
+    from convwatch.report.reader import compare_table, find_runs, format_table, load_run
 
     runs = [load_run(p) for p in find_runs(args.runs, warn=_note)]
     table = compare_table(runs, args.sort, args.reverse, args.metrics)
     sys.stdout.write(format_table(table, args.format))
     if args.out:
-        from convwatch.report import write_compare_report
+        from convwatch.report.pages import write_compare_report
 
         _note(f"wrote {write_compare_report(table.runs, args.out)}")
     return 0
 
 
 def _list(experiments_dir: str | None) -> int:
-    from convwatch.catalog import list_experiments, load_experiment
+    from convwatch.run.catalog import list_experiments, load_experiment
 
     names = list_experiments(experiments_dir)
     width = max((len(n) for n in names), default=0)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convwatch.base.atomic import read_npz
 from convwatch.callbacks import ActivationCapture
-from convwatch.results import read_npz
 from convwatch.techniques import layer_outputs
 
 

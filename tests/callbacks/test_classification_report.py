@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convwatch.base.atomic import read_csv
 from convwatch.callbacks import ClassificationReport
-from convwatch.results import read_csv
 
 NAMES = ["cat", "dog", "fox"]
 # Class 0: 2 of 4 right (one taken for dog, one for fox); class 1: 3 of 3; class 2: 2 of 3 (one

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convwatch.base.atomic import read_csv
 from convwatch.callbacks import EmbeddingProjector
-from convwatch.results import read_csv
 
 
 def test_writes_maps_neighbours_and_projector_files(any_model, data, tmp_path):

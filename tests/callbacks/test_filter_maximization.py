@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convwatch.base.atomic import read_npz
 from convwatch.callbacks import FilterMaximization
-from convwatch.results import read_npz
 
 ATLAS_KEYS = {
     "images",
@@ -54,7 +54,7 @@ def test_every_conv_layer_gets_atlases_and_a_gif(any_model, data, tmp_path):
 
 
 def test_the_runners_probe_and_the_atlas_of_a_trained_net(tmp_path):
-    from convwatch.callbacks.registry import build_callbacks
+    from convwatch.run.captures import build_callbacks
     from tests.techniques.digits_net import trained_digits_net
 
     model, probe = trained_digits_net()

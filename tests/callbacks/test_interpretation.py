@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from scipy.ndimage import binary_dilation
 
-from convwatch import results
+from convwatch.base import atomic
 from convwatch.callbacks import Interpretation
 from tests.callbacks.conftest import train_end
 from tests.evidence import REGION, evidence_model, region_mask, sigmoid
@@ -44,7 +44,7 @@ def _images() -> tuple[np.ndarray, np.ndarray]:
 
 def test_rows_name_the_models_own_predictions_and_an_empty_map_says_so(tmp_path, monkeypatch):
     figures: dict[str, list[list[str]]] = {}
-    write = results.write_figure
+    write = atomic.write_figure
 
     def keep_texts(path, figure, **kwargs):  # what each row's axes say, before it is closed
         figures[path.name] = [
@@ -52,7 +52,7 @@ def test_rows_name_the_models_own_predictions_and_an_empty_map_says_so(tmp_path,
         ]
         return write(path, figure, **kwargs)
 
-    monkeypatch.setattr(results, "write_figure", keep_texts)
+    monkeypatch.setattr(atomic, "write_figure", keep_texts)
     x, y = _images()
     callback = Interpretation(x, y, ALL, class_names=["object", "lit"], out_dir=tmp_path, patch=2)
     train_end(callback, evidence_model())

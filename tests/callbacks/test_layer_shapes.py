@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from convwatch.base.atomic import read_csv
 from convwatch.callbacks import LayerShapes
-from convwatch.results import read_csv
 
 
 def test_writes_shapes_and_arithmetic(seq, data, tmp_path, capsys):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convwatch.base.atomic import read_csv, read_npz
 from convwatch.callbacks import OutputEvolution
-from convwatch.results import read_csv, read_npz
 
 X = np.random.default_rng(0).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from convwatch.base.atomic import read_csv, read_json
 from convwatch.callbacks import PixelTracker
-from convwatch.results import read_csv, read_json
 
 
 def scaler():

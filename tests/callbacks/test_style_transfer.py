@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from convwatch.callbacks import StyleTransfer
-from convwatch.networks import random_multiscale_net
+from convwatch.techniques.backbones import random_multiscale_net
 from tests.callbacks.conftest import sequential, train_end
 
 

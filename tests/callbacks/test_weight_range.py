@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from convwatch.base.atomic import read_csv
 from convwatch.callbacks import WeightRange
-from convwatch.results import read_csv
 
 
 def test_weight_range_tracks_min_max_and_the_largest_seen(tmp_path):

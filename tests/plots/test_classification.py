@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convwatch.base.atomic import write_figure
 from convwatch.plots import (
     class_scores_figure,
     confusion_matrix_figure,
@@ -15,7 +16,6 @@ from convwatch.plots import (
     sweep_curves_figure,
 )
 from convwatch.plots.classification import RIGHT, WRONG, display_images
-from convwatch.results import write_figure
 
 NAMES = ["cat", "dog", "fox"]
 COUNTS = np.array([[2, 1, 1], [0, 3, 0], [1, 0, 2]])  # rows true, columns predicted

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convwatch.base.atomic import write_figure
 from convwatch.plots import neighbour_strips_figure, scatter_figure, thumbnail_map
-from convwatch.results import write_figure
 
 
 def test_scatter_figure_saves_a_png(tmp_path):

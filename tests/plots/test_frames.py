@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
+from convwatch.base.atomic import write_gif, write_png
 from convwatch.plots import animation_frames, caption_frame
-from convwatch.results import write_gif, write_png
 
 
 def _frames(channels: int | None) -> list[np.ndarray]:

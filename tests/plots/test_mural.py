@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from convwatch.base.atomic import write_figure
 from convwatch.plots import feature_map_mural, filter_mural, mural_figure, tile, to_uint8_frame
-from convwatch.results import write_figure
 
 
 def test_tile_exact_grid_with_padding_and_empty_slot():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convwatch.techniques.classification import (
+from convwatch.techniques.confusion import (
     confusion_matrix,
     errors_by_class,
     most_confused,

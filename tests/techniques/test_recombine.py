@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convwatch.techniques.recombine import recombination_matrix, recombine
+from convwatch.models.recombine import recombination_matrix, recombine
 
 
 def test_twelve_filters_make_four_per_channel():

@@ -119,7 +119,11 @@ def test_bad_arguments(pixels, pair, kwargs, message):
 def test_a_mirrored_border_keeps_the_edges_from_changing_more_than_the_middle():
     # Without it, the random net's zero padding makes the edge pixels change most (a seam).
     from convwatch.data import photo_image
-    from convwatch.networks import RANDOM_CONTENT_LAYER, RANDOM_STYLE_LAYERS, random_multiscale_net
+    from convwatch.techniques.backbones import (
+        RANDOM_CONTENT_LAYER,
+        RANDOM_STYLE_LAYERS,
+        random_multiscale_net,
+    )
 
     content, style = photo_image("china", size=72), photo_image("flower", size=72)
     net = random_multiscale_net()

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.layout import file_stem
+from convwatch.base.ranges import NonNegativeInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
-from convwatch.callbacks.naming import file_stem
-from convwatch.ranges import NonNegativeInt, validate_ranges
 
 
 class ActivationCapture(Capture):
@@ -69,7 +69,7 @@ class ActivationCapture(Capture):
         from convwatch.techniques import layer_outputs
 
         outputs = layer_outputs(self.model, self.probe, self.layers)
-        results.write_npz(
+        atomic.write_npz(
             self.path(f"activations_{tag}.npz"),
             {file_stem(name): value for name, value in outputs.items()},
         )
@@ -78,5 +78,5 @@ class ActivationCapture(Capture):
                 continue
             grid = feature_map_mural(value[self.image_index])
             frame = caption_frame(to_uint8_frame(grid, cmap="viridis"), f"{name}  {tag}")
-            results.write_png(self.path(f"{file_stem(name)}_{tag}.png"), frame)
+            atomic.write_png(self.path(f"{file_stem(name)}_{tag}.png"), frame)
         self.captured.append(tag)

@@ -5,7 +5,7 @@ built only by its first batch, right after that batch, tagged `step000001`), the
 `every_n_epochs` epochs and/or every `every_n_steps` batches; 0 or None turns either off.
 Subclasses implement `capture(tag, epoch, step)` and, if they assemble something at the end
 (a GIF), `finish()`. The output folder is created when the first file is written. Numeric
-arguments declare their range in the signature (`convwatch.ranges`); `@validate_ranges` on each
+arguments declare their range in the signature (`convwatch.base.ranges`); `@validate_ranges` on each
 `__init__` refuses a value outside it, and the runner checks the same declarations before any
 run folder exists.
 """
@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import keras
 
-from convwatch.ranges import NonNegativeInt, Range, validate_ranges
+from convwatch.base.ranges import NonNegativeInt, Range, validate_ranges
 
 # every_n_epochs / every_n_steps: a capture every this many; 0 or None never.
 Every = NonNegativeInt | None

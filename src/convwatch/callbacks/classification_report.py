@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.ranges import NonNegativeInt, PositiveInt, Seed, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
-from convwatch.ranges import NonNegativeInt, PositiveInt, Seed, validate_ranges
 
 
 class ClassificationReport(Capture):
@@ -90,7 +90,7 @@ class ClassificationReport(Capture):
         self.captures = []
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.techniques import classification as cls
+        from convwatch.techniques import confusion as cls
 
         probabilities = np.asarray(self.model.predict(self.data, self.batch_size, verbose=0))
         k = max(len(self.class_names), probabilities.shape[-1])
@@ -134,7 +134,7 @@ class ClassificationReport(Capture):
 
     # ------------------------------------------------------------------ files
     def _write_tables(self, tag, names, counts, accuracy, pairs) -> None:
-        from convwatch.techniques.classification import errors_by_class, normalize_rows
+        from convwatch.techniques.confusion import errors_by_class, normalize_rows
 
         wrong = errors_by_class(counts)
         off = counts * (1 - np.eye(len(counts), dtype=counts.dtype))
@@ -150,14 +150,14 @@ class ClassificationReport(Capture):
             }
             for i in range(len(counts))
         ]
-        results.write_csv(self.path(f"per_class_{tag}.csv"), rows, list(rows[0]))
+        atomic.write_csv(self.path(f"per_class_{tag}.csv"), rows, list(rows[0]))
         matrices = (("confusion", counts), ("confusion_normalized", normalize_rows(counts)))
         for stem, matrix in matrices:
             table = [
                 {"true": names[i], **dict(zip(names, row, strict=True))}
                 for i, row in enumerate(matrix.tolist())
             ]
-            results.write_csv(self.path(f"{stem}_{tag}.csv"), table, ["true", *names])
+            atomic.write_csv(self.path(f"{stem}_{tag}.csv"), table, ["true", *names])
         pair_rows = [
             {
                 "true": names[p.true],
@@ -169,7 +169,7 @@ class ClassificationReport(Capture):
             for p in pairs
         ]
         fields = ["true", "predicted", "count", "rate", "text"]
-        results.write_csv(self.path(f"confused_pairs_{tag}.csv"), pair_rows, fields)
+        atomic.write_csv(self.path(f"confused_pairs_{tag}.csv"), pair_rows, fields)
         history = [
             {
                 "epoch": c["epoch"],
@@ -179,12 +179,12 @@ class ClassificationReport(Capture):
             }
             for c in self.captures
         ]
-        results.write_csv(self.path("accuracy.csv"), history, ["epoch", "tag", "accuracy", *names])
-        results.write_json(self.path("report.json"), {"captures": self.captures})
+        atomic.write_csv(self.path("accuracy.csv"), history, ["epoch", "tag", "accuracy", *names])
+        atomic.write_json(self.path("report.json"), {"captures": self.captures})
 
     def _write_figures(self, tag, names, counts, accuracy, overall, probabilities) -> None:
         from convwatch import plots
-        from convwatch.techniques.classification import top_k
+        from convwatch.techniques.confusion import top_k
 
         when = "before training" if tag == "epoch000" else tag
         if tag.startswith("epoch") and tag != "epoch000":
@@ -237,7 +237,7 @@ class ClassificationReport(Capture):
                 title=f"class scores ({when})",
             )
         for stem, figure in figures.items():
-            results.write_figure(self.path(f"{stem}_{tag}.png"), figure)
+            atomic.write_figure(self.path(f"{stem}_{tag}.png"), figure)
 
 
 def _number(value: float) -> float | None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.ranges import PositiveFloat, PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Every, TrainEndCapture
 from convwatch.callbacks.image_networks import (
     check_network,
@@ -17,7 +18,6 @@ from convwatch.callbacks.image_networks import (
     own_network,
     use_imagenet,
 )
-from convwatch.ranges import PositiveFloat, PositiveInt, validate_ranges
 
 IMAGENET = "inception_v3"  # the classic Deep Dream network
 
@@ -79,7 +79,7 @@ class DeepDream(TrainEndCapture):
     def _dreamer(self) -> tuple[Any, Sequence[str] | None, str]:
         """The network to dream with, its layers, and a sentence saying which it is."""
         if use_imagenet(self.network, IMAGENET):
-            from convwatch.networks import (
+            from convwatch.techniques.backbones import (
                 INCEPTION_DREAM_LAYERS,
                 imagenet_network,
                 imagenet_weights_path,
@@ -129,10 +129,10 @@ class DeepDream(TrainEndCapture):
         # one curve per octave, each on the steps it took
         octave_losses = np.split(np.asarray(losses), self.octaves)
         title = f"Deep Dream, {tag}: {network.name} {', '.join(layers)}"
-        results.write_figure(
+        atomic.write_figure(
             self.path(f"dream_{tag}.png"), image_columns({"image": images, "dream": dreams}, title)
         )
-        results.write_figure(
+        atomic.write_figure(
             self.path(f"loss_{tag}.png"),
             loss_curves(
                 {f"octave {i + 1}": part for i, part in enumerate(octave_losses)},
@@ -140,7 +140,7 @@ class DeepDream(TrainEndCapture):
                 ylabel="mean squared activation (grown)",
             ),
         )
-        results.write_npz(
+        atomic.write_npz(
             self.path(f"dream_{tag}.npz"),
             {"images": images, "dreams": dreams, "losses": losses, "layers": np.array(layers)},
         )

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.layout import file_stem
+from convwatch.base.ranges import PositiveInt, Seed, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
-from convwatch.callbacks.naming import file_stem
-from convwatch.ranges import PositiveInt, Seed, validate_ranges
 
 METHODS = ("pca", "tsne")
 
@@ -100,20 +100,20 @@ class EmbeddingProjector(Capture):
                 {"x": float(x), "y": float(y), "label": int(c), "class": n}
                 for (x, y), c, n in zip(coords, self.labels, names, strict=True)
             ]
-            results.write_csv(self.path(f"{method}_{tag}.csv"), rows, ["x", "y", "label", "class"])
+            atomic.write_csv(self.path(f"{method}_{tag}.csv"), rows, ["x", "y", "label", "class"])
             title = f"{method.upper()} of {layer} ({tag}, {len(features)} points)"
-            results.write_figure(
+            atomic.write_figure(
                 self.path(f"{method}_{tag}.png"),
                 scatter_figure(coords, self.labels, self.class_names, title=title),
             )
             if self.data.ndim == 4:
-                results.write_png(
+                atomic.write_png(
                     self.path(f"{method}_thumbnails_{tag}.png"), thumbnail_map(coords, self.data)
                 )
         queries = self._query_rows()
         nearest = nearest_neighbours(features, k=self.neighbours, queries=queries)
         if self.data.ndim == 4:
-            results.write_figure(
+            atomic.write_figure(
                 self.path(f"neighbours_{tag}.png"),
                 neighbour_strips_figure(
                     self.data,
@@ -142,8 +142,8 @@ class EmbeddingProjector(Capture):
 
         folder = self.out_dir / "projector"
         vectors = "\n".join("\t".join(f"{v:.5g}" for v in row) for row in features) + "\n"
-        results.write_text(folder / "vectors.tsv", vectors)
-        results.write_text(
+        atomic.write_text(folder / "vectors.tsv", vectors)
+        atomic.write_text(
             folder / "metadata.tsv",
             "label\tclass\n"
             + "".join(f"{c}\t{n}\n" for c, n in zip(self.labels, names, strict=True)),
@@ -153,14 +153,14 @@ class EmbeddingProjector(Capture):
             count = int(np.ceil(np.sqrt(len(self.data))))
             grid = tile(self.data.astype("float32"), cols=count, pad=0, normalize="global")
             image = (np.clip(grid, 0, 1) * 255).astype(np.uint8)
-            results.write_png(folder / "sprite.png", image)
+            atomic.write_png(folder / "sprite.png", image)
             h, w = self.data.shape[1:3]
             sprite = (
                 '  sprite {\n    image_path: "sprite.png"\n'
                 f"    single_image_dim: {w}\n    single_image_dim: {h}\n  }}\n"
             )
         self._mark_as_tensorboard_run(folder, len(features))
-        results.write_text(
+        atomic.write_text(
             folder / "projector_config.pbtxt",
             "embeddings {\n"
             f'  tensor_name: "{file_stem(layer)}"\n'

@@ -10,7 +10,7 @@ from typing import Any
 
 import keras
 
-from convwatch import results
+from convwatch.base import atomic
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -49,7 +49,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         now = time.monotonic()
         if self._last is not None and now - self._last < self.every_s:
             return
-        results.save_model(self.filepath, self.model)
+        atomic.save_model(self.filepath, self.model)
         self._last = now
         if self.on_save is not None:
             self.on_save(epoch + 1)

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.layout import file_stem
+from convwatch.base.ranges import PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every, MaxFrames
-from convwatch.callbacks.naming import file_stem
-from convwatch.ranges import PositiveInt, validate_ranges
 
 
 class FilterEvolution(Capture):
@@ -97,17 +97,17 @@ class FilterEvolution(Capture):
         for name, kernels in self._kernels.items():
             stem = file_stem(name)
             stack = np.stack(kernels)
-            results.write_npz(
+            atomic.write_npz(
                 self.path(f"{stem}_kernels.npz"), {"kernels": stack, "tags": np.array(self._tags)}
             )
             scale = float(np.abs(stack).max()) or 1.0
             grids = [filter_mural(k / (2 * scale) + 0.5, normalize="none") for k in stack]
             frames = animation_frames(grids, [f"{name}  {t}" for t in self._tags], cmap="gray")
-            results.write_gif(self.path(f"{stem}_filters.gif"), frames, self.frame_ms)
-            results.write_png(self.path(f"{stem}_filters.png"), frames[-1])
+            atomic.write_gif(self.path(f"{stem}_filters.gif"), frames, self.frame_ms)
+            atomic.write_png(self.path(f"{stem}_filters.png"), frames[-1])
             if self._maps.get(name):
                 grids = [feature_map_mural(m) for m in self._maps[name]]
                 frames = animation_frames(
                     grids, [f"{name} maps  {t}" for t in self._tags], cmap="viridis"
                 )
-                results.write_gif(self.path(f"{stem}_feature_maps.gif"), frames, self.frame_ms)
+                atomic.write_gif(self.path(f"{stem}_feature_maps.gif"), frames, self.frame_ms)

@@ -8,10 +8,9 @@ from typing import Annotated
 
 import numpy as np
 
-from convwatch import results
-from convwatch.callbacks.capture import Capture, Every
-from convwatch.callbacks.naming import file_stem
-from convwatch.ranges import (
+from convwatch.base import atomic
+from convwatch.base.layout import file_stem
+from convwatch.base.ranges import (
     NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
@@ -20,6 +19,7 @@ from convwatch.ranges import (
     Seed,
     validate_ranges,
 )
+from convwatch.callbacks.capture import Capture, Every
 
 Rate = Annotated[float, Range(0, 1, low_open=True)]  # a fraction of the way, each step
 
@@ -158,7 +158,7 @@ class FilterMaximization(Capture):
             if self.objective in (None, "neuron"):  # the rest of the picture is grey
                 shown = pictures[:, max(top, 0) : top + height, max(left, 0) : left + width]
             stem = file_stem(name)
-            results.write_npz(self.path(f"{stem}_{tag}.npz"), arrays)
+            atomic.write_npz(self.path(f"{stem}_{tag}.npz"), arrays)
             title, subtitle = atlas_text(
                 name,
                 tag,
@@ -179,7 +179,7 @@ class FilterMaximization(Capture):
                 title=title,
                 subtitle=subtitle,
             )
-            png = results.write_png(self.path(f"{stem}_{tag}.png"), atlas)
+            png = atomic.write_png(self.path(f"{stem}_{tag}.png"), atlas)
             self._frames.setdefault(name, []).append(str(png))
 
     def finish(self) -> None:
@@ -187,4 +187,4 @@ class FilterMaximization(Capture):
 
         for name, paths in self._frames.items():
             frames = [np.asarray(Image.open(p)) for p in paths]
-            results.write_gif(self.path(f"{file_stem(name)}.gif"), frames, self.frame_ms)
+            atomic.write_gif(self.path(f"{file_stem(name)}.gif"), frames, self.frame_ms)

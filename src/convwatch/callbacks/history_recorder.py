@@ -9,7 +9,7 @@ from typing import Any
 
 import keras
 
-from convwatch import results
+from convwatch.base import atomic, layout
 
 
 class HistoryRecorder(keras.callbacks.Callback):
@@ -31,7 +31,7 @@ class HistoryRecorder(keras.callbacks.Callback):
         self,
         out_dir: str | os.PathLike[str],
         on_epoch: Callable[[int], None] | None = None,
-        filename: str = results.HISTORY_CSV,
+        filename: str = layout.HISTORY_CSV,
     ):
         super().__init__()
         self.out_dir = Path(out_dir)
@@ -48,7 +48,7 @@ class HistoryRecorder(keras.callbacks.Callback):
         fieldnames: list[str] = []
         for r in self.rows:
             fieldnames += [k for k in r if k not in fieldnames]
-        results.write_csv(self.out_dir / self.filename, self.rows, fieldnames)
+        atomic.write_csv(self.out_dir / self.filename, self.rows, fieldnames)
         if self.on_epoch is not None:
             self.on_epoch(len(self.rows))
 

@@ -21,7 +21,7 @@ def check_network(network: str, name: str) -> str:
             f"cached, else the model). Received: network={network!r}"
         )
     if network == "imagenet":
-        from convwatch.networks import imagenet_weights_path, missing_weights_error
+        from convwatch.techniques.backbones import imagenet_weights_path, missing_weights_error
 
         if imagenet_weights_path(name) is None:
             raise missing_weights_error(name)
@@ -30,7 +30,7 @@ def check_network(network: str, name: str) -> str:
 
 def use_imagenet(network: str, name: str) -> bool:
     """True when `network` asks for the ImageNet `name` and, for "auto", its weights are cached."""
-    from convwatch.networks import imagenet_weights_path
+    from convwatch.techniques.backbones import imagenet_weights_path
 
     if network == "imagenet":
         return True
@@ -39,7 +39,7 @@ def use_imagenet(network: str, name: str) -> bool:
 
 def own_network(network: str, name: str, what: str) -> str:
     """Says that `what` (the run's own model) stands in for the ImageNet `name`, and why."""
-    from convwatch.networks import IMAGENET_WEIGHTS, keras_cache_dir
+    from convwatch.techniques.backbones import IMAGENET_WEIGHTS, keras_cache_dir
 
     if network != "auto":
         return f"{what} (network=model; not an ImageNet network)"

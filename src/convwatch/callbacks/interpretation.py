@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.ranges import FiniteFloat, NonNegativeInt, PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Every, TrainEndCapture
 from convwatch.callbacks.interpretation_maps import TECHNIQUES, Settings, reading, technique_maps
-from convwatch.ranges import FiniteFloat, NonNegativeInt, PositiveInt, validate_ranges
 
 DEFAULT_TECHNIQUES = ("saliency", "occlusion", "grad_cam", "guided_backprop")
 
@@ -124,8 +124,8 @@ class Interpretation(TrainEndCapture):
             figure = interpretation_figure(
                 self.images, columns, self.labels, outputs, names, title, score
             )
-            results.write_figure(self.path(f"{technique}_{tag}.png"), figure)
-        results.write_npz(self.path(f"interpretation_{tag}.npz"), arrays)
+            atomic.write_figure(self.path(f"{technique}_{tag}.png"), figure)
+        atomic.write_npz(self.path(f"interpretation_{tag}.npz"), arrays)
         if self.verbose:
             print(f"Interpretation: {', '.join(self.techniques)} for {tag} in {self.out_dir}")
 

@@ -6,9 +6,9 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.ranges import PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture
-from convwatch.ranges import PositiveInt, validate_ranges
 
 
 class LayerShapes(Capture):
@@ -35,19 +35,19 @@ class LayerShapes(Capture):
         self.arithmetic_input = tuple(arithmetic_input) if arithmetic_input else None
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.techniques.shapes import conv_arithmetic, layer_shapes
+        from convwatch.techniques.layer_output_shapes import conv_arithmetic, layer_shapes
 
         rows = layer_shapes(self.model)
         fields = ["layer", "class", "output_shape", "params"]
-        results.write_csv(self.path("layer_shapes.csv"), rows, fields)
+        atomic.write_csv(self.path("layer_shapes.csv"), rows, fields)
         text = _table(rows, fields)
-        results.write_text(self.path("layer_shapes.txt"), text)
+        atomic.write_text(self.path("layer_shapes.txt"), text)
         if self.verbose:
             print(text, end="")
         if self.arithmetic_input:
             checks = conv_arithmetic(self.arithmetic_input)
             fields = ["input", "kernel", "stride", "padding", "formula", "keras", "agree"]
-            results.write_csv(self.path("conv_arithmetic.csv"), checks, fields)
+            atomic.write_csv(self.path("conv_arithmetic.csv"), checks, fields)
             if self.verbose:
                 print(_table(checks, fields), end="")
 

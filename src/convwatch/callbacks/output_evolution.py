@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.ranges import NonNegativeInt, PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every, MaxFrames
-from convwatch.ranges import NonNegativeInt, PositiveInt, validate_ranges
 
 
 class OutputEvolution(Capture):
@@ -105,14 +105,14 @@ class OutputEvolution(Capture):
         frames = [
             self._frame(images, tag) for images, tag in zip(self._images, self._tags, strict=True)
         ]
-        results.write_png(self.path("input.png"), self._unit8(self.probe[0]))
+        atomic.write_png(self.path("input.png"), self._unit8(self.probe[0]))
         if self.target is not None:
-            results.write_png(self.path("target.png"), self._unit8(self.target))
-        results.write_png(self.path(f"output_{self._tags[0]}.png"), frames[0])
-        results.write_png(self.path(f"output_{self._tags[-1]}.png"), frames[-1])
+            atomic.write_png(self.path("target.png"), self._unit8(self.target))
+        atomic.write_png(self.path(f"output_{self._tags[0]}.png"), frames[0])
+        atomic.write_png(self.path(f"output_{self._tags[-1]}.png"), frames[-1])
         if len(frames) > 1:
-            results.write_gif(self.path("output.gif"), frames, self.frame_ms)
-        results.write_npz(
+            atomic.write_gif(self.path("output.gif"), frames, self.frame_ms)
+        atomic.write_npz(
             self.path("outputs.npz"),
             {"images": np.stack(self._images), "tags": self._tags, "names": self._names},
         )
@@ -121,7 +121,7 @@ class OutputEvolution(Capture):
             for tag, images in zip(self._tags, self._images, strict=True)
             for name, image in zip(self._names, images, strict=True)
         ]
-        results.write_csv(self.path("output_range.csv"), rows, ["tag", "output", "min", "max"])
+        atomic.write_csv(self.path("output_range.csv"), rows, ["tag", "output", "min", "max"])
 
     def final_metrics(self) -> dict[str, float]:
         """The last capture's value range of each output: `output_min`, `output_max` (with the

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.layout import file_stem
+from convwatch.base.ranges import NonNegativeInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
-from convwatch.callbacks.naming import file_stem
-from convwatch.ranges import NonNegativeInt, validate_ranges
 
 
 class PartialOutputs(Capture):
@@ -72,10 +72,8 @@ class PartialOutputs(Capture):
         frame = to_uint8_frame(stages_grid(maps), size=self.size)
         caption = f"columns: {' | '.join(self.layers)}; rows: channels ({tag})"
         picture = caption_frame(frame, caption, font_size=max(11, frame.shape[1] // 40))
-        results.write_png(self.path(f"stages_{tag}.png"), picture)
-        results.write_npz(
-            self.path(f"stages_{tag}.npz"), {file_stem(n): m for n, m in maps.items()}
-        )
+        atomic.write_png(self.path(f"stages_{tag}.png"), picture)
+        atomic.write_npz(self.path(f"stages_{tag}.npz"), {file_stem(n): m for n, m in maps.items()})
         self._last_tag = tag
 
     def finish(self) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.layout import file_stem
+from convwatch.base.ranges import NonNegativeFloat, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
-from convwatch.callbacks.naming import file_stem
-from convwatch.ranges import NonNegativeFloat, validate_ranges
 
 
 class PixelTracker(Capture):
@@ -104,7 +104,7 @@ class PixelTracker(Capture):
         steps = np.array(self._steps)
         for series, rows in self._values.items():
             self._summary[series] = self._write_series(series, steps, np.stack(rows))
-        results.write_json(self.path("pixel_tracker.json"), self._summary)
+        atomic.write_json(self.path("pixel_tracker.json"), self._summary)
 
     def _write_series(self, series: str, steps: np.ndarray, values: np.ndarray) -> dict[str, Any]:
         from convwatch.plots.traces import pixel_chart_figure
@@ -131,7 +131,7 @@ class PixelTracker(Capture):
             {"step": int(s), **dict(zip(channels, map(float, v), strict=True))}
             for s, v in zip(steps, values, strict=True)
         ]
-        results.write_csv(self.path(f"{stem}.csv"), rows, ["step", *channels])
+        atomic.write_csv(self.path(f"{stem}.csv"), rows, ["step", *channels])
         chart = pixel_chart_figure(
             steps,
             values,
@@ -144,7 +144,7 @@ class PixelTracker(Capture):
                 "peak": overshoot,
             },
         )
-        results.write_figure(self.path(f"{stem}.png"), chart)
+        atomic.write_figure(self.path(f"{stem}.png"), chart)
         target_list = None if target is None else np.asarray(target).tolist()
         return {"pixel": list(spot), "target": target_list, "tolerance": self.tolerance, **figures}
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.ranges import NonNegativeFloat, PositiveFloat, PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Every, TrainEndCapture
 from convwatch.callbacks.image_networks import (
     check_network,
@@ -17,7 +18,6 @@ from convwatch.callbacks.image_networks import (
     own_network,
     use_imagenet,
 )
-from convwatch.ranges import NonNegativeFloat, PositiveFloat, PositiveInt, validate_ranges
 
 IMAGENET = "vgg19"  # Gatys et al.'s network
 
@@ -85,7 +85,7 @@ class StyleTransfer(TrainEndCapture):
 
     def _features(self) -> tuple[Any, str, Sequence[str], str]:
         """The network, its content layer, its style layers, and a sentence saying which."""
-        from convwatch import networks
+        from convwatch.techniques import backbones as networks
 
         if use_imagenet(self.network, IMAGENET):
             if self._imagenet is None:
@@ -154,9 +154,9 @@ class StyleTransfer(TrainEndCapture):
         )
         title = f"style transfer, {tag}: {network.name}"
         columns = {"content": content[None], "style": style[None], "result": result.image[None]}
-        results.write_figure(self.path(f"style_transfer_{tag}.png"), image_columns(columns, title))
-        results.write_figure(self.path(f"loss_{tag}.png"), loss_curves(result.losses, title))
-        results.write_npz(
+        atomic.write_figure(self.path(f"style_transfer_{tag}.png"), image_columns(columns, title))
+        atomic.write_figure(self.path(f"loss_{tag}.png"), loss_curves(result.losses, title))
+        atomic.write_npz(
             self.path(f"style_transfer_{tag}.npz"),
             {
                 "content": content,

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from convwatch import results
+from convwatch.base import atomic
+from convwatch.base.layout import file_stem
+from convwatch.base.ranges import validate_ranges
 from convwatch.callbacks.capture import Capture, Every
-from convwatch.callbacks.naming import file_stem
-from convwatch.ranges import validate_ranges
 
 
 class WeightRange(Capture):
@@ -75,7 +75,7 @@ class WeightRange(Capture):
     def finish(self) -> None:
         if self._rows:
             fields = ["tag", "step", "layer", "min", "max", "mean_abs"]
-            results.write_csv(self.path("weight_range.csv"), self._rows, fields)
+            atomic.write_csv(self.path("weight_range.csv"), self._rows, fields)
 
     def final_metrics(self) -> dict[str, float]:
         metrics: dict[str, float] = {}

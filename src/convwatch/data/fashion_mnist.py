@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convwatch.data.cache import keras_cache_dir, offline, short_reason
+from convwatch.base.keras_cache import keras_cache_dir, offline, short_reason
 from convwatch.data.dataset import Dataset
 from convwatch.data.idx import find_idx, read_split
 from convwatch.errors import DataError

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convwatch.data.cache import keras_cache_dir, offline, short_reason
+from convwatch.base.keras_cache import keras_cache_dir, offline, short_reason
 from convwatch.data.dataset import Dataset
 from convwatch.data.subset import stratified_indices
 from convwatch.errors import DataError

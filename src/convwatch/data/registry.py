@@ -1,7 +1,7 @@
 """`load_dataset`: the one entry point, mapping a dataset name to its loader.
 
 It checks names and options up front (DataError listing the valid ones, or naming the range a
-loader declares for a number, `convwatch.ranges`) and applies the stratified
+loader declares for a number, `convwatch.base.ranges`) and applies the stratified
 `limit`/`test_limit` to the classifier datasets after loading.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 
+from convwatch.base.ranges import declared, problem
 from convwatch.data import fashion_mnist, mnist, sample_photo, shapes
 from convwatch.data.dataset import Dataset
 from convwatch.data.subset import apply_limits
 from convwatch.errors import DataError
-from convwatch.ranges import declared, problem
 
 # name -> (loader, the options it accepts)
 LOADERS: dict[str, tuple[Callable[..., Dataset], tuple[str, ...]]] = {

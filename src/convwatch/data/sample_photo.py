@@ -8,17 +8,16 @@ The target is the class id 0, so the classifier path of the runner accepts it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 
+from convwatch.base.ranges import PhotoSize, Range, problem
 from convwatch.data.dataset import Dataset
 from convwatch.errors import DataError
-from convwatch.ranges import Range, problem
 
 PHOTOS = ("china", "flower")
 SMALLEST = Range(16)  # a photo's long side in pixels; smaller shows nothing of it
-PhotoSize = Annotated[int, SMALLEST] | None  # None: the photo's own size
 
 
 def load(

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import numpy as np
 
+from convwatch.base.ranges import Range, problem
 from convwatch.data.dataset import Dataset
 from convwatch.errors import DataError
-from convwatch.ranges import Range, problem
 
 COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255)}
 CENTRES = {"red": (0.30, 0.30), "green": (0.30, 0.70), "blue": (0.70, 0.50)}  # fractions of size

@@ -1,7 +1,7 @@
 """Pictures of a classifier's results: accuracy bars, confusion matrix, image grids, class scores.
 
 Arrays in (counts, labels, probabilities, images), matplotlib figures out; the numbers come from
-`convwatch.techniques.classification`. Images may be normalised any way (unit, standard): they
+`convwatch.techniques.confusion`. Images may be normalised any way (unit, standard): they
 are rescaled with one min/max over the whole batch, which undoes any global affine scaling and
 keeps the images' contrast relative to each other.
 """
@@ -77,7 +77,7 @@ def confusion_matrix_figure(counts: Any, class_names: Sequence[str] | None = Non
 
     Rows are true classes, columns predictions; each cell is written in, in white on dark cells.
     """
-    from convwatch.techniques.classification import normalize_rows
+    from convwatch.techniques.confusion import normalize_rows
 
     counts = np.asarray(counts)
     names = _names(len(counts), class_names)

@@ -1,4 +1,4 @@
-"""GIF frames: uint8 images with a caption band ("epoch 3"), ready for `results.write_gif`."""
+"""GIF frames: uint8 images with a caption band ("epoch 3"), ready for `atomic.write_gif`."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ and their probabilities, then each map with a colour bar that says what its colo
 
 Matplotlib, because a map read without a numbered scale says nothing: a saliency map scaled to
 its own maximum looks as hot on an image the model is sure of as on one it barely decides.
-Arrays in, a matplotlib figure out (`results.write_figure` saves it); nothing here knows Keras.
+Arrays in, a matplotlib figure out (`atomic.write_figure` saves it); nothing here knows Keras.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def interpretation_figure(
     The maps of one row share one colour scale (so two occlusion patches compare directly);
     each row has its own, since a confident prediction's gradients are orders of magnitude
     smaller than an unsure one's. Pictures are drawn pixel for pixel (nearest neighbour),
-    `panel` inches a side: at the 100 dpi of `results.write_figure`, a 28x28 image is shown
+    `panel` inches a side: at the 100 dpi of `atomic.write_figure`, a 28x28 image is shown
     at about 170 px (6 px a pixel).
 
     Args:

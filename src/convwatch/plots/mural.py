@@ -118,7 +118,7 @@ def mural_figure(
         cmap: colour map for a 2-D grid. Defaults to "viridis".
         scale: figure pixels per grid pixel at `dpi`. Defaults to enough for a long side of
             about 600 px, and never below 3 (a 28 px tile comes out at least 84 px wide).
-        dpi: the dpi the figure will be saved at (`results.write_figure` uses 100).
+        dpi: the dpi the figure will be saved at (`atomic.write_figure` uses 100).
     """
     from convwatch.plots.figure import new_figure
 

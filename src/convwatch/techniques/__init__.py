@@ -2,7 +2,7 @@
 
 from convwatch.techniques.activations import layer_outputs
 from convwatch.techniques.any_size import feature_extractor
-from convwatch.techniques.classification import (
+from convwatch.techniques.confusion import (
     confusion_matrix,
     errors_by_class,
     most_confused,
@@ -16,13 +16,13 @@ from convwatch.techniques.embed import embed
 from convwatch.techniques.exemplars import Exemplars, top_exemplars
 from convwatch.techniques.grad_cam import grad_cam
 from convwatch.techniques.guided_backprop import guided_backprop
+from convwatch.techniques.layer_output_shapes import conv_arithmetic, conv_output_size, layer_shapes
 from convwatch.techniques.layers import find_layers, first_conv_layer, penultimate_layer
 from convwatch.techniques.maximize import maximize_filters
 from convwatch.techniques.neighbours import nearest_neighbours
 from convwatch.techniques.occlusion import background_value, occlusion_map
 from convwatch.techniques.receptive_field import receptive_field
 from convwatch.techniques.saliency import saliency_map
-from convwatch.techniques.shapes import conv_arithmetic, conv_output_size, layer_shapes
 from convwatch.techniques.spectrum import high_frequency_share
 from convwatch.techniques.style_transfer import gram_matrix, style_transfer
 

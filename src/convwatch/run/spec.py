@@ -4,7 +4,7 @@ An experiment is data: which dataset, which model builder, how to compile and fi
 callbacks to attach, the seed, and the figures the source document reports. Overrides from the
 command line use dotted keys (`fit.epochs=2`, `compile.optimizer.learning_rate=0.01`) and are
 type-checked against the spec; `key=a,b,c` asks for a sweep, one run per value. Numbers are also
-checked against the Range their field or builder parameter declares (`convwatch.ranges`), when
+checked against the Range their field or builder parameter declares (`convwatch.base.ranges`), when
 a section is made, so a declared value and an override are refused alike, before any run.
 """
 
@@ -21,8 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from convwatch.errors import ConvwatchError
-from convwatch.ranges import (
+from convwatch.base.ranges import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -31,6 +30,7 @@ from convwatch.ranges import (
     non_finite,
     problem,
 )
+from convwatch.errors import ConvwatchError
 
 NORMALIZATIONS = ("unit", "standard", "none")
 VALIDATIONS = ("test", "none")

@@ -2,7 +2,7 @@
 
 `summarize` runs after every point of a sweep has finished. It writes `sweep_curves.png`,
 `sweep_table.csv` and `sweep_verdicts.txt`, then the document-vs-run table and the overlaid
-pixel and loss charts of `convwatch.run_overlay`. The runs are already done by then, so a
+pixel and loss charts of `convwatch.report.overlays`. The runs are already done by then, so a
 summary that fails is reported and never fails the sweep.
 """
 
@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from convwatch import results
-from convwatch.experiment import Experiment
-from convwatch.results import RunFolder
+from convwatch.base import atomic, layout
+from convwatch.run.folder import RunFolder
+from convwatch.run.spec import Experiment
 
 
 def summarize(
     sweep: RunFolder, runs: Sequence[dict[str, Any]], title: str, say: Callable[[str], None]
 ) -> None:
     """Write every sweep-level summary into `sweep`, printing verdicts and reference lines."""
-    from convwatch.run_overlay import overlay_sweep
+    from convwatch.report.overlays import overlay_sweep
 
     try:
         for line in summarize_sweep(sweep, runs, title=title):
@@ -66,9 +66,9 @@ def summarize_sweep(
             verdicts.append(f"{run['label']}: {run.get('status')}")
             continue
         folder = sweep.path / run["run"]
-        table = results.read_csv(folder / results.HISTORY_CSV)
+        table = atomic.read_csv(folder / layout.HISTORY_CSV)
         history = {k: [float(r[k]) for r in table if r.get(k)] for k in (table[0] if table else {})}
-        metrics = results.read_json(folder / results.METRICS_JSON)["metrics"]
+        metrics = atomic.read_json(folder / layout.METRICS_JSON)["metrics"]
         histories[run["label"]] = history
         row = {"label": run["label"], "run": run["run"], "epochs": metrics.get("epochs")}
         for key in ("params", "initial_test_accuracy", "test_accuracy", "test_loss"):
@@ -79,12 +79,12 @@ def summarize_sweep(
         rows.append(row)
         verdicts.append(_verdict(row, history, target))
     if rows:
-        results.write_csv(sweep.path / "sweep_table.csv", rows, list(rows[0]))
-        results.write_figure(
+        atomic.write_csv(sweep.path / "sweep_table.csv", rows, list(rows[0]))
+        atomic.write_figure(
             sweep.path / "sweep_curves.png",
             sweep_curves_figure(histories, title=title or f"{len(histories)} runs of the sweep"),
         )
-    results.write_text(sweep.path / "sweep_verdicts.txt", "\n".join(verdicts) + "\n")
+    atomic.write_text(sweep.path / "sweep_verdicts.txt", "\n".join(verdicts) + "\n")
     return verdicts
 
 

@@ -2,7 +2,7 @@
 
 Their keyword arguments with defaults are the `model.*` overrides an experiment accepts
 (`model.dropout=0.3`); each number declares its valid range in its annotation
-(`convwatch.ranges`), checked before any run and on every call.
+(`convwatch.base.ranges`), checked before any run and on every call.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 import keras
 from keras import layers
 
-from convwatch.ranges import PositiveFloat, PositiveInt, Range, validate_ranges
+from convwatch.base.ranges import PositiveFloat, PositiveInt, Range, validate_ranges
 
 # Keras' Dropout takes [0, 1], but a rate of 1 drops everything and divides by 1 - rate = 0.
 DropoutRate = Annotated[float, Range(0, 1, high_open=True)]
@@ -67,7 +67,7 @@ def baseline_cnn(
 class ChannelRecombine(layers.Layer):
     """Fixed read-out of SEEDS 000: feature maps `(..., F)` averaged into `(..., channels)`.
 
-    Filter i feeds channel i mod `channels` (see `convwatch.techniques.recombine`); the layer has
+    Filter i feeds channel i mod `channels` (see `convwatch.models.recombine`); the layer has
     no weights, so training changes only the convolutions before it.
     """
 
@@ -76,7 +76,7 @@ class ChannelRecombine(layers.Layer):
         self.channels = channels
 
     def call(self, maps):
-        from convwatch.techniques.recombine import recombine
+        from convwatch.models.recombine import recombine
 
         return recombine(maps, self.channels)
 

@@ -1,8 +1,7 @@
-"""The run-folder layout, and the one place that writes it: every file lands atomically.
+"""Writers that land every file atomically, and the readers that go with them.
 
-A run folder is `<results>/<experiment>/<YYYYmmdd-HHMMSS>-<config hash>/` (see DESIGN.md). Each
-file is written under a temporary name in the same folder and renamed into place, so a run that is
-killed never leaves a half-written file behind, and a reader never sees one.
+Each file is written under a temporary name in the same folder and renamed into place, so a run
+that is killed never leaves a half-written file behind, and a reader never sees one.
 """
 
 from __future__ import annotations
@@ -12,22 +11,9 @@ import io
 import json
 import os
 import tempfile
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-from convwatch.errors import ConvwatchError
-
-RUN_JSON = "run.json"
-CONFIG_JSON = "config.json"
-HISTORY_CSV = "history.csv"
-METRICS_JSON = "metrics.json"
-SUMMARY_TXT = "summary.txt"
-MODEL_FILE = "model.keras"
-CHECKPOINT_FILE = "checkpoint.keras"  # the last saved epoch's model and optimizer, for resume
-TENSORBOARD_DIR = "tensorboard"
-ARTIFACTS_DIR = "artifacts"
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -192,65 +178,3 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-class RunFolder:
-    """One run's folder: where each of its files goes, and writers for them."""
-
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-
-    @classmethod
-    def create(cls, parent: str | os.PathLike[str], config_hash: str) -> RunFolder:
-        """Make a new, empty `<parent>/<timestamp>-<hash>` folder that no other run shares.
-
-        `mkdir` without `exist_ok` is the lock: two runs started in the same second get
-        `-2`, `-3`, ... suffixes instead of sharing a folder.
-        """
-        parent = Path(parent)
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ConvwatchError(f"cannot create results folder {parent}: {error}") from error
-        if not os.access(parent, os.W_OK):
-            raise ConvwatchError(f"results folder {parent} is not writable")
-        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{config_hash}"
-        for attempt in range(1, 1000):
-            path = parent / (stem if attempt == 1 else f"{stem}-{attempt}")
-            try:
-                path.mkdir()
-            except FileExistsError:
-                continue
-            return cls(path)
-        raise ConvwatchError(f"could not create a unique run folder under {parent}")
-
-    @property
-    def tensorboard_dir(self) -> Path:
-        return self.path / TENSORBOARD_DIR
-
-    def artifacts(self, name: str) -> Path:
-        """The artifacts folder of one callback (or of the runner's own plots), created lazily."""
-        folder = self.path / ARTIFACTS_DIR / name
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-
-    def write_json(self, name: str, obj: Any) -> Path:
-        return write_json(self.path / name, obj)
-
-    def write_text(self, name: str, text: str) -> Path:
-        return write_text(self.path / name, text)
-
-    def write_history(self, rows: Sequence[Mapping[str, Any]]) -> Path:
-        fieldnames: list[str] = []
-        for row in rows:
-            fieldnames += [k for k in row if k not in fieldnames]
-        return write_csv(self.path / HISTORY_CSV, rows, fieldnames)
-
-    def save_model(self, model: Any) -> Path:
-        return save_model(self.path / MODEL_FILE, model)
-
-    def read_run(self) -> dict[str, Any]:
-        return read_json(self.path / RUN_JSON)
-
-    def __repr__(self) -> str:
-        return f"RunFolder({str(self.path)!r})"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from convwatch.errors import ConvwatchError
-from convwatch.experiment import OPTIMIZER_PRESETS, Optimizer
+from convwatch.run.spec import OPTIMIZER_PRESETS, Optimizer
 
 
 def make_optimizer(spec: Optimizer) -> Any:
@@ -98,7 +98,7 @@ def check_metrics(names: tuple[str, ...]) -> None:
 
 def trained_model_file(path: str) -> Path:
     """The .keras file `model=PATH` names: PATH itself, or PATH/model.keras for a run folder."""
-    from convwatch.results import MODEL_FILE
+    from convwatch.base.layout import MODEL_FILE
 
     given = Path(path).expanduser()
     file = given / MODEL_FILE if given.is_dir() else given
@@ -114,8 +114,9 @@ def load_trained_model(path: str) -> tuple[Any, dict[str, Any]]:
     """The model `model=PATH` names, uncompiled, and where it came from (for run.json)."""
     import keras
 
-    import convwatch.models  # noqa: F401  (registers convwatch's own layers for loading)
-    from convwatch.results import RUN_JSON, read_json
+    import convwatch.models.builders  # noqa: F401  (registers convwatch's own layers for loading)
+    from convwatch.base.atomic import read_json
+    from convwatch.base.layout import RUN_JSON
 
     file = trained_model_file(path)
     try:

@@ -9,7 +9,8 @@ every `HEARTBEAT_EVERY_S` seconds, also in the middle of a long epoch.
 The thread has its own file rather than a share of run.json: the training thread changes the run
 record between its writes, so a second writer of run.json would need every change of the record
 made under one lock, and a slow disk under that lock would stall training. With its own file,
-run.json keeps one writer and each beat rewrites a few dozen bytes atomically (`convwatch.results`).
+run.json keeps one writer and each beat rewrites a few dozen bytes atomically
+(`convwatch.base.atomic`).
 
 `judge` is the one rule every reader applies (compare, the report pages, `convwatch resume`); no
 reader ever rewrites run.json. For a record that says `running`:
@@ -40,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from convwatch import results
+from convwatch.base import atomic
 from convwatch.errors import ConvwatchError
 
 HEARTBEAT_JSON = "heartbeat.json"
@@ -174,7 +175,7 @@ class Heartbeat:
         if not self.path.parent.is_dir():
             return
         with contextlib.suppress(OSError):
-            results.write_json(
+            atomic.write_json(
                 self.path, {**self._identity, "at": now_text(), "every_s": self.every_s}
             )
 
@@ -241,7 +242,7 @@ def _heartbeat_file(folder: Path, pid: int | None) -> float | None:
     if path.is_symlink() or not path.is_file():
         return None
     try:
-        beat = results.read_json(path)
+        beat = atomic.read_json(path)
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     if not isinstance(beat, dict) or (pid is not None and beat.get("pid") != pid):

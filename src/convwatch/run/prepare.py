@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convwatch.data import Dataset
-from convwatch.experiment import Data
+from convwatch.run.spec import Data
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 An experiment's `callbacks` maps a callback name to its options (the callback's own arguments,
 plus the data choices below); the runner hands each one the probe images it needs and the run
 folder's `artifacts/<name>/` directory. Options are checked against the callback's signature,
-and numbers against the ranges it declares (`convwatch.ranges`), before any folder is made.
+and numbers against the ranges it declares (`convwatch.base.ranges`), before any folder is made.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+from convwatch.base.ranges import PositiveInt, Range, declared, describe, problem
 from convwatch.data.sample_photo import PhotoSize
 from convwatch.errors import ConvwatchError
-from convwatch.ranges import PositiveInt, Range, declared, describe, problem
 
 
 def _activation_capture(options: dict[str, Any], arrays: Any, dataset: Any, out_dir: Path) -> Any:

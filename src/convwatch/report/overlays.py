@@ -4,7 +4,7 @@ The runner calls `overlay_sweep` when a sweep ends, so a learning-rate sweep of 
 experiment gets its table and overlaid charts in the sweep folder. Any run folders can be put
 side by side the same way (the complicated and morph runs against the simple one):
 
-    python -m convwatch.run_overlay OUT_DIR RUN_DIR [RUN_DIR ...]
+    python -m convwatch.report.overlays OUT_DIR RUN_DIR [RUN_DIR ...]
 
 Files (with `sweep_` in front inside a sweep folder): `references.csv` (one row per run and
 document figure: document, this run), `pixels.csv` (one row per run and tracked pixel: its
@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from convwatch import results
-from convwatch.callbacks.naming import file_stem
+from convwatch.base import atomic, layout
+from convwatch.base.layout import file_stem
 
-TRACKER_DIR = Path(results.ARTIFACTS_DIR) / "PixelTracker"
+TRACKER_DIR = Path(layout.ARTIFACTS_DIR) / "PixelTracker"
 
 
 def _read(path: Path, reader: Any) -> Any:
@@ -50,20 +50,20 @@ def overlay_runs(
     targets: dict[str, Any] = {}
     for label, folder in runs.items():
         folder = Path(folder)
-        metrics = _read(folder / results.METRICS_JSON, results.read_json) or {}
+        metrics = _read(folder / layout.METRICS_JSON, atomic.read_json) or {}
         for ref in metrics.get("references", []):
             reference_rows.append({"run": label, **ref})
             lines.append(
                 f"{label}: {ref['label']}: document {ref['reference_text']}, "
                 f"this run {ref['this_run_text']}"
             )
-        history = _read(folder / results.HISTORY_CSV, results.read_csv) or []
+        history = _read(folder / layout.HISTORY_CSV, atomic.read_csv) or []
         if history and "loss" in history[0]:
             losses[label] = [float(row["loss"]) for row in history if row.get("loss")]
-        summary = _read(folder / TRACKER_DIR / "pixel_tracker.json", results.read_json) or {}
+        summary = _read(folder / TRACKER_DIR / "pixel_tracker.json", atomic.read_json) or {}
         for series, figures in summary.items():
             pixel_rows.append({"run": label, "series": series, **figures})
-            table = _read(folder / TRACKER_DIR / f"{file_stem(series)}.csv", results.read_csv)
+            table = _read(folder / TRACKER_DIR / f"{file_stem(series)}.csv", atomic.read_csv)
             if not table:
                 continue
             channels = [k for k in table[0] if k != "step"]
@@ -76,26 +76,26 @@ def overlay_runs(
             targets[series] = (target, figures.get("tolerance"), channels)
     if reference_rows:
         fields = ["run", "label", "metric", "reference", "this_run", "source"]
-        results.write_csv(out_dir / f"{prefix}references.csv", reference_rows, fields)
+        atomic.write_csv(out_dir / f"{prefix}references.csv", reference_rows, fields)
     if pixel_rows:
         fields = list(dict.fromkeys(k for row in pixel_rows for k in row))
-        results.write_csv(out_dir / f"{prefix}pixels.csv", pixel_rows, fields)
+        atomic.write_csv(out_dir / f"{prefix}pixels.csv", pixel_rows, fields)
     for series, by_run in traces.items():
         target, tolerance, channels = targets[series]
         figure = trace_overlay_figure(
             by_run, channels, target, tolerance, title=f"{title or 'runs'}: output pixel {series}"
         )
-        results.write_figure(out_dir / f"{prefix}pixels_{file_stem(series)}.png", figure)
+        atomic.write_figure(out_dir / f"{prefix}pixels_{file_stem(series)}.png", figure)
     if losses:
         figure = loss_overlay_figure(losses, title=f"{title or 'runs'}: training loss")
-        results.write_figure(out_dir / f"{prefix}losses.png", figure)
+        atomic.write_figure(out_dir / f"{prefix}losses.png", figure)
     return lines
 
 
 def overlay_sweep(sweep_dir: str | Path) -> list[str]:
     """`overlay_runs` for the completed runs of a sweep folder, labelled by their sweep values."""
     sweep_dir = Path(sweep_dir)
-    sweep = results.read_json(sweep_dir / "sweep.json")
+    sweep = atomic.read_json(sweep_dir / "sweep.json")
     runs = {
         str(run.get("label") or run["run"]): sweep_dir / run["run"]
         for run in sweep.get("runs", [])
@@ -108,10 +108,10 @@ def overlay_sweep(sweep_dir: str | Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) < 2:
-        print("usage: python -m convwatch.run_overlay OUT_DIR RUN_DIR [RUN_DIR ...]")
+        print("usage: python -m convwatch.report.overlays OUT_DIR RUN_DIR [RUN_DIR ...]")
         return 2
     folders = [Path(a) for a in args[1:]]
-    names = [(_read(f / results.CONFIG_JSON, results.read_json) or {}).get("name") for f in folders]
+    names = [(_read(f / layout.CONFIG_JSON, atomic.read_json) or {}).get("name") for f in folders]
     runs = {}  # labelled by experiment name, and by folder too where a name repeats
     for folder, name in zip(folders, names, strict=True):
         label = name or folder.name

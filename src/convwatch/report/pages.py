@@ -3,7 +3,7 @@
 Every page is a single file with relative links to the run folders' own files: it opens from
 the file system and from any web server rooted above the runs (`python -m http.server`). A run
 folder that is failed, interrupted, partial or old gets a page with what it has, and a note of
-what is missing. Pages are written through `convwatch.results`, atomically.
+what is missing. Pages are written through `convwatch.base.atomic`, atomically.
 """
 
 from __future__ import annotations
@@ -16,8 +16,21 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from convwatch import results
-from convwatch.compare import (
+from convwatch.base import atomic, layout
+from convwatch.errors import ConvwatchError
+from convwatch.report.html import (
+    PALETTE,
+    Line,
+    esc,
+    facts,
+    figure,
+    href,
+    line_chart,
+    page,
+    status_badge,
+    table,
+)
+from convwatch.report.reader import (
     IMAGE_SUFFIXES,
     Artifact,
     Run,
@@ -30,19 +43,6 @@ from convwatch.compare import (
     resume_hint,
     runs_below,
     show,
-)
-from convwatch.errors import ConvwatchError
-from convwatch.webpage import (
-    PALETTE,
-    Line,
-    esc,
-    facts,
-    figure,
-    href,
-    line_chart,
-    page,
-    status_badge,
-    table,
 )
 
 INDEX = "index.html"
@@ -419,7 +419,7 @@ def _files(run: Run, base: Path) -> str:
             )
         else:
             rows.append((esc(name), "missing"))
-    tensorboard = run.path / results.TENSORBOARD_DIR
+    tensorboard = run.path / layout.TENSORBOARD_DIR
     text = table(["file", "size"], rows, raw=True)
     if tensorboard.is_dir():
         text += (
@@ -427,7 +427,7 @@ def _files(run: Run, base: Path) -> str:
             "<code>tensorboard --logdir tensorboard</code> from this folder, or "
             "<code>tensorboard --logdir results/</code> to compare every run.</p>"
         )
-    summary = run.path / results.SUMMARY_TXT
+    summary = run.path / layout.SUMMARY_TXT
     if summary.is_file() and not summary.is_symlink():
         text += (
             "<details><summary>model.summary()</summary>"
@@ -437,12 +437,12 @@ def _files(run: Run, base: Path) -> str:
 
 
 RUN_FILES = (
-    results.RUN_JSON,
-    results.CONFIG_JSON,
-    results.HISTORY_CSV,
-    results.METRICS_JSON,
-    results.SUMMARY_TXT,
-    results.MODEL_FILE,
+    layout.RUN_JSON,
+    layout.CONFIG_JSON,
+    layout.HISTORY_CSV,
+    layout.METRICS_JSON,
+    layout.SUMMARY_TXT,
+    layout.MODEL_FILE,
 )
 ENVIRONMENT = (
     "git_commit", "python", "tensorflow", "keras", "keras_backend", "numpy", "host", "platform",
@@ -544,7 +544,7 @@ def _write_run(run: Run, warn: Warn) -> Path:
             f"<h1>{esc(run.run_id)} {status_badge(run.status)}</h1>"
             f"<div class='note bad'>{esc(problem)}</div>{_problems(run)}",
         )
-    return results.write_text(run.path / INDEX, text)
+    return atomic.write_text(run.path / INDEX, text)
 
 
 def _guarded(folder: Path, warn: Warn, write: Callable[[], Path]) -> Path | None:
@@ -713,7 +713,7 @@ def write_compare_report(
     if out.is_dir() or out.suffix.lower() not in (".html", ".htm"):
         out = out / COMPARE
     out.parent.mkdir(parents=True, exist_ok=True)
-    return results.write_text(out, render_compare(runs, out.parent, title, intro))
+    return atomic.write_text(out, render_compare(runs, out.parent, title, intro))
 
 
 def _sweep_files(sweep: Path) -> str:
@@ -752,7 +752,7 @@ def _sweep_listing(sweep: Path, warn: Warn) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        listing = results.read_json(path)
+        listing = atomic.read_json(path)
     except (OSError, ValueError, UnicodeDecodeError) as error:
         warn(sweep, f"{SWEEP_JSON} could not be read ({type(error).__name__}: {error})")
         return {}
@@ -811,7 +811,7 @@ def _write_sweep_page(sweep: Path, paths: Sequence[Path], warn: Warn) -> Path:
     )
     title = f"Sweep {sweep.name}"
     if not runs:
-        return results.write_text(
+        return atomic.write_text(
             sweep / INDEX, page(title, f"<h1>{esc(title)}</h1>{intro}<p>No runs yet.</p>")
         )
     return write_compare_report(runs, sweep / INDEX, title, intro)
@@ -881,7 +881,7 @@ def write_results_index(root: str | os.PathLike[str], *, warn: Warn | None = Non
         paths = []
     sweeps = find_sweeps(root)
     if new:
-        results.write_text(root / INDEX, page(INDEX_TITLE, ""))  # so the pages link to it
+        atomic.write_text(root / INDEX, page(INDEX_TITLE, ""))  # so the pages link to it
         for path in paths:
             _guarded(path, warn, lambda path=path: write_run_report(path, warn=warn))
         for sweep in sweeps:
@@ -892,7 +892,7 @@ def write_results_index(root: str | os.PathLike[str], *, warn: Warn | None = Non
             runs.append(load_run(path, artifacts=False))
         except Exception as error:
             warn(path, f"could not be read ({type(error).__name__}: {error}); not listed")
-    return results.write_text(root / INDEX, render_index(root.resolve(), runs, sweeps))
+    return atomic.write_text(root / INDEX, render_index(root.resolve(), runs, sweeps))
 
 
 def write_reports(paths: Sequence[str], say: Callable[[str], None] = print) -> list[Path]:

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from convwatch.ranges import PositiveInt, Range, validate_ranges
+from convwatch.base.ranges import PositiveInt, Range, validate_ranges
 
 EDGE_NAMES = ("vertical", "horizontal", "vertical_negative", "horizontal_negative")
 

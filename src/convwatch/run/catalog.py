@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from convwatch.errors import ConvwatchError
-from convwatch.experiment import Experiment
+from convwatch.run.spec import Experiment
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 

@@ -18,16 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from convwatch import liveness, results
-from convwatch.catalog import experiments_dir, load_experiment
+from convwatch.base import atomic, layout, liveness
 from convwatch.errors import ConvwatchError, RunFailed
-from convwatch.experiment import (
-    Experiment,
-    apply_overrides,
-    effective_overrides,
-    parse_override,
-)
-from convwatch.keras_setup import (
+from convwatch.run.catalog import experiments_dir, load_experiment
+from convwatch.run.folder import RunFolder
+from convwatch.run.keras_setup import (
     check_input_shape,
     check_loss,
     check_metrics,
@@ -36,12 +31,17 @@ from convwatch.keras_setup import (
     make_optimizer,
     trained_model_file,
 )
-from convwatch.metrics import compare_references, final_metrics
-from convwatch.results import RunFolder
-from convwatch.stopping import STOP, deferred, signals_handled
-from convwatch.sweeps import summarize, sweep_label
+from convwatch.run.metrics import compare_references, final_metrics
+from convwatch.run.signals import STOP, deferred, signals_handled
+from convwatch.run.spec import (
+    Experiment,
+    apply_overrides,
+    effective_overrides,
+    parse_override,
+)
+from convwatch.run.sweeps import summarize, sweep_label
 
-CHECKPOINT = results.CHECKPOINT_FILE  # the last epoch-end model and optimizer, for resume
+CHECKPOINT = layout.CHECKPOINT_FILE  # the last epoch-end model and optimizer, for resume
 CHECKPOINT_EVERY_S = float(os.environ.get("CONVWATCH_CHECKPOINT_EVERY_S", "10"))
 
 
@@ -96,7 +96,7 @@ def resume_run(
 ) -> Path:
     """Continue an interrupted, failed or dead run in its own folder from its last checkpoint.
 
-    A run whose run.json says running is resumed only once `convwatch.liveness` calls it dead;
+    A run whose run.json says running is resumed only once `convwatch.base.liveness` calls it dead;
     while its process lives, the error names the pid and host. The experiment is loaded by name
     and given the run's recorded overrides; its config must still hash as the run's did.
     history.csv keeps the epochs up to the checkpoint and grows.
@@ -109,7 +109,7 @@ def resume_run(
             f"{path} is not a run folder with a readable run.json: {error}"
         ) from None
     if not isinstance(record, dict) or not isinstance(record.get("name"), str):
-        raise ConvwatchError(f"{folder.path / results.RUN_JSON} is not a convwatch run record")
+        raise ConvwatchError(f"{folder.path / layout.RUN_JSON} is not a convwatch run record")
     if record.get("status") == "completed":
         raise ConvwatchError(f"{path} already completed; nothing to resume")
     verdict = liveness.judge(record, folder.path)
@@ -127,7 +127,7 @@ def resume_run(
     experiment = load_experiment(record["name"], experiments_path)
     overrides = record.get("overrides") or []
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
-        raise ConvwatchError(f"{folder.path / results.RUN_JSON}: overrides must be strings")
+        raise ConvwatchError(f"{folder.path / layout.RUN_JSON}: overrides must be strings")
     (variant,) = apply_overrides(experiment, overrides)
     if variant.config_hash() != record.get("config_hash"):
         raise ConvwatchError(
@@ -137,7 +137,7 @@ def resume_run(
     check(variant)
     if _read_record(folder) != record:  # loading took a while: did another resume start?
         raise ConvwatchError(
-            f"{folder.path / results.RUN_JSON} changed while {path} was being resumed "
+            f"{folder.path / layout.RUN_JSON} changed while {path} was being resumed "
             "(another `convwatch resume`?); nothing was done"
         )
     record["resumed_from"] = {"status": verdict.status, "reason": verdict.reason or None}
@@ -153,7 +153,7 @@ def resume_run(
 def _refresh_pages_above(run: Path) -> None:
     """After a resume: a sweep point's status in sweep.json and the sweep page, and the nearest
     results index above `run`, say how the run stands now."""
-    from convwatch.report import results_root
+    from convwatch.report.pages import results_root
 
     listing = _read_record(RunFolder(run.parent), "sweep.json")
     if isinstance(listing, dict) and isinstance(listing.get("runs"), list):
@@ -161,7 +161,7 @@ def _refresh_pages_above(run: Path) -> None:
             if isinstance(point, dict) and point.get("run") == run.name:
                 point["status"] = _recorded_status(RunFolder(run))
                 try:
-                    results.write_json(run.parent / "sweep.json", listing)
+                    atomic.write_json(run.parent / "sweep.json", listing)
                 except OSError as error:  # never in place of the run's own outcome
                     say(f"sweep.json not updated: {error}")
         write_report("write_sweep_report", run.parent)
@@ -225,10 +225,10 @@ def run_sweep(
     return sweep.path
 
 
-def _read_record(folder: RunFolder, name: str = results.RUN_JSON) -> Any:
+def _read_record(folder: RunFolder, name: str = layout.RUN_JSON) -> Any:
     """The JSON file `name` in `folder` (run.json by default), or None if it cannot be read."""
     try:
-        return results.read_json(folder.path / name)
+        return atomic.read_json(folder.path / name)
     except (OSError, ValueError):
         return None
 
@@ -241,10 +241,10 @@ def _recorded_status(folder: RunFolder) -> str:
 
 
 def write_report(writer: str, path: str | os.PathLike[str]) -> None:
-    """Write a report page (`convwatch.report.<writer>(path)`); a failure here is said and
+    """Write a report page (`convwatch.report.pages.<writer>(path)`); a failure here is said and
     never replaces the run's own outcome."""
     try:
-        from convwatch import report
+        from convwatch.report import pages as report
 
         getattr(report, writer)(path)
     except Exception as error:
@@ -254,10 +254,10 @@ def write_report(writer: str, path: str | os.PathLike[str]) -> None:
 def check(experiment: Experiment) -> None:
     """Fail fast, before any folder exists, on a dataset, optimizer, callback or number that
     cannot work (the spec's own ranges are checked when it is made: `experiment.py`)."""
-    from convwatch.callbacks.registry import check_callbacks
     from convwatch.data import DATASETS
     from convwatch.data.registry import check_dataset
-    from convwatch.experiment import check_finite
+    from convwatch.run.captures import check_callbacks
+    from convwatch.run.spec import check_finite
 
     if experiment.data.name not in DATASETS:
         raise ConvwatchError(
@@ -301,13 +301,13 @@ def run_one(
     record = _first_record(experiment, command, overrides)
     if resume is not None:
         record = _resumed_record(resume, record["started"])
-    # Who runs it, for readers to tell a live run from a dead one (convwatch.liveness).
+    # Who runs it, for readers to tell a live run from a dead one (convwatch.base.liveness).
     heartbeat = liveness.Heartbeat(folder.path)
     record.update(liveness.identity(), heartbeat_every_s=heartbeat.every_s)
     start = time.monotonic()
     _write_record(folder, record)
     if resume is None:
-        folder.write_json(results.CONFIG_JSON, experiment.config())
+        folder.write_json(layout.CONFIG_JSON, experiment.config())
     say(f"run folder {folder.path}")
     try:
         heartbeat.start()
@@ -347,7 +347,7 @@ def run_one(
 
 def _first_record(experiment: Experiment, command: str, overrides: Sequence[str]) -> dict[str, Any]:
     """run.json of a run about to start: what it is, where it runs, nothing done yet."""
-    from convwatch.environment import describe
+    from convwatch.run.environment import describe
 
     return {
         "name": experiment.name,
@@ -398,11 +398,11 @@ def _train(
 
     from convwatch.callbacks import HistoryRecorder
     from convwatch.callbacks.epoch_checkpoint import EpochCheckpoint
-    from convwatch.callbacks.registry import build_callbacks
     from convwatch.callbacks.run_guard import RunGuard
     from convwatch.data import load_dataset
     from convwatch.plots import plot_history
-    from convwatch.prepare import prepare
+    from convwatch.run.captures import build_callbacks
+    from convwatch.run.prepare import prepare
 
     keras.utils.set_random_seed(experiment.seed)
     spec = experiment.data
@@ -439,7 +439,7 @@ def _train(
         if not model.built:
             model(arrays.x_train[:1])
     arrays = _targets_per_output(model, arrays)
-    folder.write_text(results.SUMMARY_TXT, _summary(model))
+    folder.write_text(layout.SUMMARY_TXT, _summary(model))
     # Epoch 0: the untrained model on the test set, so every run shows its starting point.
     initial = model.evaluate(arrays.x_test, arrays.y_test, verbose=0, return_dict=True)
     say("before training: " + ", ".join(f"test {k} {float(v):.4g}" for k, v in initial.items()))
@@ -498,18 +498,18 @@ def _train(
     # Callbacks with a `run_summary()` (ClassificationReport) add their findings under their name.
     reports = {type(c).__name__: c.run_summary() for c in callbacks if hasattr(c, "run_summary")}
     folder.write_json(
-        results.METRICS_JSON,
+        layout.METRICS_JSON,
         {"metrics": metrics, "references": comparison, "data_source": dataset.source, **reports},
     )
     if recorder.rows:  # a run of 0 epochs (a fixed or loaded model) has no curves to draw
-        results.write_figure(
+        atomic.write_figure(
             folder.artifacts("curves") / "curves.png",
             plot_history(recorder.history(), title=f"{experiment.name}: training curves"),
         )
     folder.save_model(model)
     (folder.path / CHECKPOINT).unlink(missing_ok=True)  # model.keras now holds the same
     try:
-        from convwatch.tensorboard_images import write_mural_images
+        from convwatch.report.tensorboard_images import write_mural_images
 
         write_mural_images(folder)
     except Exception as error:  # TensorBoard extras never fail a finished run
@@ -524,7 +524,7 @@ def _history_recorder(
     if epochs:
         earlier = [
             {k: int(v) if k == "epoch" else float(v) for k, v in row.items() if v != ""}
-            for row in results.read_csv(folder.path / results.HISTORY_CSV)[:epochs]
+            for row in atomic.read_csv(folder.path / layout.HISTORY_CSV)[:epochs]
         ]
 
     class Continued(recorder_class):
@@ -573,7 +573,7 @@ def _write_record(folder: RunFolder, record: dict[str, Any]) -> None:
     epoch; the Heartbeat thread beats in heartbeat.json between them)."""
     if record.get("status") == "running":
         record["heartbeat"] = _now()
-    folder.write_json(results.RUN_JSON, record)
+    folder.write_json(layout.RUN_JSON, record)
 
 
 def _command_line() -> str:

@@ -3,7 +3,7 @@
 A run folder may be complete, failed, interrupted, still running, dead (killed while its
 run.json said running), or written by an older convwatch: `load_run` reads what is there and
 says in words what is missing, unreadable or of the wrong shape, never raising on a file.
-`Run.status` is the one status every reader shows (`convwatch.liveness` tells a dead run from a
+`Run.status` is the one status every reader shows (`convwatch.base.liveness` tells a dead run from a
 running one). `compare_table` keeps only the config keys that differ between the runs, next to
 their final metrics, and `format_table` prints it as text, Markdown, CSV or JSON.
 """
@@ -23,19 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from convwatch import liveness, results
+from convwatch.base import atomic, layout, liveness
 from convwatch.errors import ConvwatchError
 
 # Config keys shown elsewhere (the experiment column, the report), not as differences.
 NOT_SETTINGS = ("name", "description", "references")
 # What a complete run folder holds, and what it means when one is missing.
 EXPECTED = {
-    results.RUN_JSON: "no status, times or environment (an older or interrupted run?)",
-    results.CONFIG_JSON: "the settings of this run are unknown",
-    results.HISTORY_CSV: "no curves (the run stopped before its first epoch ended?)",
-    results.METRICS_JSON: "no final test metrics (the run did not reach its evaluation)",
-    results.SUMMARY_TXT: "no model summary",
-    results.MODEL_FILE: "no trained model was saved",
+    layout.RUN_JSON: "no status, times or environment (an older or interrupted run?)",
+    layout.CONFIG_JSON: "the settings of this run are unknown",
+    layout.HISTORY_CSV: "no curves (the run stopped before its first epoch ended?)",
+    layout.METRICS_JSON: "no final test metrics (the run did not reach its evaluation)",
+    layout.SUMMARY_TXT: "no model summary",
+    layout.MODEL_FILE: "no trained model was saved",
 }
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".svg", ".webp")
 TAG = re.compile(r"^(?P<series>.*?)_?(?P<tag>epoch\d+|step\d+)$")
@@ -94,13 +94,13 @@ class Run:
 
     @functools.cached_property
     def verdict(self) -> liveness.Verdict:
-        """`convwatch.liveness`'s judgement of the record, made once per Run."""
+        """`convwatch.base.liveness`'s judgement of the record, made once per Run."""
         return liveness.judge(self.record, self.path)
 
     @property
     def status(self) -> str:
         """What every reader shows: the recorded status, or `dead` for a record that says
-        running whose process is gone or whose heartbeat stopped (`convwatch.liveness`)."""
+        running whose process is gone or whose heartbeat stopped (`convwatch.base.liveness`)."""
         return "dead" if self.verdict.dead else self.recorded_status
 
     @property
@@ -147,7 +147,7 @@ def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
 # ---------------------------------------------------------------------------- reading
 def is_run(path: Path) -> bool:
     """Whether `path` is a run folder: one holding run.json, config.json or history.csv."""
-    names = (results.RUN_JSON, results.CONFIG_JSON, results.HISTORY_CSV)
+    names = (layout.RUN_JSON, layout.CONFIG_JSON, layout.HISTORY_CSV)
     try:
         return path.is_dir() and any((path / n).is_file() for n in names)
     except OSError:  # a folder this user may not look into
@@ -207,14 +207,14 @@ def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
     """Read a run folder, whatever it holds; what is missing goes into `run.problems`.
     `artifacts=False` skips listing `artifacts/` (for a list of many runs)."""
     run = Run(Path(path))
-    run.record = _object(run, results.RUN_JSON, _read(run, results.RUN_JSON, results.read_json))
+    run.record = _object(run, layout.RUN_JSON, _read(run, layout.RUN_JSON, atomic.read_json))
     for key in ("name", "status", "started"):
         value = run.record.get(key)
         if value is not None and not isinstance(value, str):
             _damaged(run, f"run.json's {key!r} is not a string: it holds {_kind(value)}")
-    config = _read(run, results.CONFIG_JSON, results.read_json)
-    run.config = _object(run, results.CONFIG_JSON, config)
-    rows = _read(run, results.HISTORY_CSV, results.read_csv) or []
+    config = _read(run, layout.CONFIG_JSON, atomic.read_json)
+    run.config = _object(run, layout.CONFIG_JSON, config)
+    rows = _read(run, layout.HISTORY_CSV, atomic.read_csv) or []
     for row in rows:
         numbers = {k: _number(v) for k, v in row.items() if isinstance(k, str) and k}
         run.history.append({k: v for k, v in numbers.items() if v is not None})
@@ -223,11 +223,11 @@ def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
         _damaged(run, f"history.csv holds no numbers (its columns: {columns[:200]})")
     if any(None in row for row in rows):
         _damaged(run, "history.csv has rows with more fields than its header (extras ignored)")
-    metrics = _read(run, results.METRICS_JSON, results.read_json)
+    metrics = _read(run, layout.METRICS_JSON, atomic.read_json)
     if metrics is not None and not isinstance(metrics, dict):
-        _object(run, results.METRICS_JSON, metrics)
+        _object(run, layout.METRICS_JSON, metrics)
     elif isinstance(metrics, dict):
-        run.metrics = dict(_object(run, results.METRICS_JSON, metrics.get("metrics"), "metrics"))
+        run.metrics = dict(_object(run, layout.METRICS_JSON, metrics.get("metrics"), "metrics"))
         references = metrics.get("references") or []
         if not isinstance(references, list):
             _damaged(
@@ -244,7 +244,7 @@ def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
         last = run.history[-1]
         run.metrics = {f"final_{k}": v for k, v in last.items() if k not in ("epoch", "step")}
         run.metrics["epochs"] = int(last.get("epoch", len(run.history)))
-    for name in (results.SUMMARY_TXT, results.MODEL_FILE):
+    for name in (layout.SUMMARY_TXT, layout.MODEL_FILE):
         if not (run.path / name).is_file():
             run.problems.append(f"{name} is missing: {EXPECTED[name]}")
     if run.status == "dead":
@@ -260,7 +260,7 @@ def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
 def resume_hint(run: Run) -> str:
     """What a dead (or interrupted, failed) run can do next, in a sentence."""
     epoch = run.record.get("checkpoint_epoch")
-    if (run.path / results.CHECKPOINT_FILE).is_file() and isinstance(epoch, int) and epoch > 0:
+    if (run.path / layout.CHECKPOINT_FILE).is_file() and isinstance(epoch, int) and epoch > 0:
         return (
             f"run.json still says running; `convwatch resume {run.path}` continues it from its "
             f"checkpoint after epoch {epoch}"
@@ -271,7 +271,7 @@ def resume_hint(run: Run) -> str:
 def list_artifacts(run_path: Path) -> list[Artifact]:
     """Every file under `artifacts/`, sorted; links, hidden and temporary files are left out,
     and nothing outside the run folder is ever listed."""
-    root = run_path / results.ARTIFACTS_DIR
+    root = run_path / layout.ARTIFACTS_DIR
     if not root.is_dir() or root.is_symlink():
         return []
     top = run_path.resolve()
@@ -341,8 +341,8 @@ def runs_below(folder: Path, depth: int = 4) -> list[Path]:
         return []
     for child in children:
         if child.name.startswith(".") or child.name in (
-            results.ARTIFACTS_DIR,
-            results.TENSORBOARD_DIR,
+            layout.ARTIFACTS_DIR,
+            layout.TENSORBOARD_DIR,
         ):
             continue
         runs += [child] if is_run(child) else runs_below(child, depth - 1)

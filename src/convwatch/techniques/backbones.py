@@ -18,8 +18,8 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from convwatch.base.ranges import PositiveInt, Seed, validate_ranges
 from convwatch.errors import ConvwatchError
-from convwatch.ranges import PositiveInt, Seed, validate_ranges
 
 # name -> (keras.applications constructor, weights file without the classifier), as Keras names
 # them in keras/src/applications/{vgg19,vgg16,inception_v3}.py.

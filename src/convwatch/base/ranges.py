@@ -62,6 +62,19 @@ PositiveFloat = Annotated[float, Range(0, low_open=True)]
 NonNegativeFloat = Annotated[float, Range(0)]
 FiniteFloat = Annotated[float, Range()]
 Seed = Annotated[int, Range(0, 2**32 - 1)]  # what keras.utils.set_random_seed and numpy take
+PhotoSize = Annotated[int, Range(16)] | None  # a photo's long side in pixels; None: its own size
+
+
+class PhotoName:
+    """Marks an option naming a picture: a sample photo (`china`, `flower`) or an image file's
+    path. The runner checks it exists before any run folder is made, and loads it for the
+    capture (`RunInputs.photo`), so a capture never imports the data loaders."""
+
+    def __repr__(self) -> str:
+        return "PhotoName()"
+
+
+Photo = Annotated[str, PhotoName()]
 
 
 def _is_number(value: object, integer: bool) -> bool:

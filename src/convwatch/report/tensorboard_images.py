@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from convwatch import results
-from convwatch.results import RunFolder
+from convwatch.base import layout
+from convwatch.run.folder import RunFolder
 
 
 def write_mural_images(folder: RunFolder) -> None:
     """The captures' GIFs (filter murals over training) as TensorBoard image series in
     `tensorboard/murals`, one step per frame."""
-    gifs = sorted((folder.path / results.ARTIFACTS_DIR).glob("*/*.gif"))
+    gifs = sorted((folder.path / layout.ARTIFACTS_DIR).glob("*/*.gif"))
     if not gifs:
         return
     import numpy as np
