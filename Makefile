@@ -34,9 +34,11 @@ compare: setup
 report: setup
 	$(PY) -m convwatch report $(or $(RUN),$(RESULTS))
 
+# ruff, then the layers and the absence of import cycles (.importlinter, import-linter).
 lint: setup
 	$(VENV)/bin/ruff check src tests experiments bench
 	$(VENV)/bin/ruff format --check src tests experiments bench
+	$(VENV)/bin/lint-imports --no-cache
 
 format: setup
 	$(VENV)/bin/ruff check --fix src tests experiments bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import textwrap
 
 import pytest
 
+from convwatch import cli
 from convwatch.base.atomic import read_json
 from convwatch.cli import main
 
@@ -56,6 +58,73 @@ def test_run_prints_the_run_folder(experiments, tmp_path, capsys):
     assert main(["run", "tiny", "--results-dir", str(results)]) == 0
     path = capsys.readouterr().out.strip().splitlines()[-1]
     assert read_json(os.path.join(path, "run.json"))["status"] == "completed"
+
+
+def test_quiet_run_prints_only_the_run_folder(experiments, tmp_path, capsys):
+    results = tmp_path / "results"
+    assert main(["--quiet", "run", "tiny", "--results-dir", str(results)]) == 0
+    (path,) = capsys.readouterr().out.splitlines()  # no progress lines, only the answer
+    assert read_json(os.path.join(path, "run.json"))["status"] == "completed"
+    assert main(["run", "tiny", "--results-dir", str(results), "--quiet"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 1  # the flag after the command too
+
+
+def test_a_run_shows_its_progress_by_default(experiments, tmp_path, capsys):
+    assert main(["run", "tiny", "--results-dir", str(tmp_path / "results")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 1  # the runner's progress lines, then the run folder
+    assert os.path.isdir(lines[-1])
+
+
+@pytest.fixture
+def chatty(monkeypatch):
+    """`convwatch list` logs one line at each level, from a logger under "convwatch"."""
+
+    def list_experiments(path=None):
+        log = logging.getLogger("convwatch.chatty")
+        log.debug("debug line")
+        log.info("info line")
+        log.warning("warning line")
+        return []
+
+    monkeypatch.setattr(cli, "list_experiments", list_experiments)
+
+
+@pytest.mark.parametrize(
+    "argv, progress",
+    [
+        (["list"], ["info line"]),
+        (["--quiet", "list"], []),
+        (["list", "-q"], []),
+        (["--verbose", "list"], ["debug line", "info line"]),
+        (["list", "-v"], ["debug line", "info line"]),
+    ],
+)
+def test_quiet_and_verbose_choose_which_log_lines_show(chatty, capsys, argv, progress):
+    """Progress goes to stdout as plain lines; warnings to stderr, prefixed, at every level."""
+    logger = logging.getLogger("convwatch")
+    handlers, level = list(logger.handlers), logger.level
+    assert main(argv) == 0
+    assert main(argv) == 0  # a second call does not stack a second console handler
+    out = capsys.readouterr()
+    assert out.out.splitlines() == progress * 2
+    assert out.err.splitlines() == ["convwatch: warning line"] * 2
+    assert logger.handlers == handlers and logger.level == level  # put back as it was
+
+
+def test_quiet_and_verbose_together_are_refused(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--quiet", "--verbose", "list"])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_the_library_alone_logs_nowhere():
+    """`import convwatch` gives its logger a NullHandler: a user's program sees nothing unless
+    it configures logging."""
+    handlers = logging.getLogger("convwatch").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)
+    assert not any(type(h) is logging.StreamHandler for h in handlers)
 
 
 @pytest.mark.parametrize("name", ["nope", "../x", "/etc/passwd", "tiny.py", ""])

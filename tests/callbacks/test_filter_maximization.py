@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from convwatch.base.atomic import read_npz
-from convwatch.callbacks import FilterMaximization
+from convwatch.callbacks import FilterMaximization, RunInputs
 
 ATLAS_KEYS = {
     "images",
@@ -54,21 +54,12 @@ def test_every_conv_layer_gets_atlases_and_a_gif(any_model, data, tmp_path):
 
 
 def test_the_runners_probe_and_the_atlas_of_a_trained_net(tmp_path):
-    from convwatch.run.captures import build_callbacks
     from tests.techniques.digits_net import trained_digits_net
 
     model, probe = trained_digits_net()
-
-    class Arrays:  # what the runner hands the factories: the prepared data
-        x_train = probe
-
-    class Folder:
-        def artifacts(self, name):
-            return tmp_path / name
-
-    (callback,) = build_callbacks(
-        {"FilterMaximization": {"probe_size": 1000}}, Arrays, None, Folder()
-    )
+    # What the runner hands a capture: the prepared data and its folder.
+    inputs = RunInputs(tmp_path / "FilterMaximization", x_train=probe, x_test=probe[:10])
+    callback = FilterMaximization.from_run(inputs, probe_size=1000)
     assert len(callback.probe) == 1000
     callback.set_model(model)
     callback.capture("epoch003", 3, 0)

@@ -13,7 +13,6 @@ from convwatch.plots import (
     errors_by_class_figure,
     per_class_accuracy_figure,
     prediction_grid_figure,
-    sweep_curves_figure,
 )
 from convwatch.plots.classification import RIGHT, WRONG, display_images
 
@@ -33,6 +32,12 @@ def test_confusion_matrix_figure_writes_counts_and_row_percentages(tmp_path):
     assert [t.get_text() for t in share_ax.texts][:3] == ["50.0", "25.0", "25.0"]
     assert [t.get_text() for t in counts_ax.get_yticklabels()] == NAMES
     assert saved(fig, tmp_path)[0] == "PNG"
+
+
+def test_a_class_without_examples_gets_a_row_of_zero_percent():
+    fig = confusion_matrix_figure(np.array([[3, 1], [0, 0]]))
+    share_ax = fig.axes[1]
+    assert [t.get_text() for t in share_ax.texts] == ["75.0", "25.0", "0.0", "0.0"]  # not NaN
 
 
 def test_per_class_accuracy_and_errors_by_class(tmp_path):
@@ -77,15 +82,3 @@ def test_display_images_undo_any_global_scaling():
     np.testing.assert_allclose(display_images(standard), unit[..., 0], atol=1e-5)
     with pytest.raises(ValueError, match="images"):
         display_images(np.zeros((4, 6)))
-
-
-def test_sweep_curves_overlay_every_run(tmp_path):
-    histories = {
-        "sgd": {"loss": [1.0, 0.8], "accuracy": [0.5, 0.6], "val_loss": [1.1, 0.9]},
-        "adam": {"loss": [0.7, 0.4], "accuracy": [0.7, 0.9], "val_loss": [0.8, 0.5]},
-    }
-    fig = sweep_curves_figure(histories, title="two runs")
-    titles = [ax.get_title() for ax in fig.axes if ax.axison]
-    assert titles == ["loss (train)", "loss (validation)", "accuracy (train)"]
-    assert [line.get_label() for line in fig.axes[0].lines] == ["sgd", "adam"]
-    assert saved(fig, tmp_path)[0] == "PNG"

@@ -1,4 +1,4 @@
-"""feature_extractor (any size): the model's own layers, replayed on images of any size."""
+"""any_size_extractor: the model's own layers, replayed on images of any size."""
 
 import keras
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
-from convwatch.techniques import feature_extractor, layer_outputs
+from convwatch.techniques import any_size_extractor, layer_outputs
 
 
 def conv_relu(layer, images):
@@ -18,7 +18,7 @@ def conv_relu(layer, images):
 
 def test_fixed_size_sequential_same_outputs_at_its_size(tiny_cnn, images):
     x, _ = images
-    extractor = feature_extractor(tiny_cnn, ["conv", "pool"])
+    extractor = any_size_extractor(tiny_cnn, ["conv", "pool"])
     assert tuple(extractor.inputs[0].shape) == (None, None, None, 1)
     got = extractor(x)
     expected = layer_outputs(tiny_cnn, x, ["conv", "pool"])
@@ -28,23 +28,23 @@ def test_fixed_size_sequential_same_outputs_at_its_size(tiny_cnn, images):
 
 def test_fixed_size_sequential_works_at_another_size(tiny_cnn):
     x = np.random.default_rng(1).random((2, 20, 17, 1), dtype=np.float32)
-    conv, pool = feature_extractor(tiny_cnn, ["conv", "pool"])(x)
+    conv, pool = any_size_extractor(tiny_cnn, ["conv", "pool"])(x)
     # 3x3 "valid" conv: 18x15; 2x2 pooling: 9x7.
     assert conv.shape == (2, 18, 15, 4) and pool.shape == (2, 9, 7, 4)
     np.testing.assert_allclose(conv, conv_relu(tiny_cnn.get_layer("conv"), x), atol=1e-5)
 
 
 def test_shares_the_layers_and_is_cached(tiny_cnn):
-    extractor = feature_extractor(tiny_cnn, "conv")
+    extractor = any_size_extractor(tiny_cnn, "conv")
     assert extractor.get_layer("conv") is tiny_cnn.get_layer("conv")  # same weights
-    assert feature_extractor(tiny_cnn, ["conv"]) is extractor
+    assert any_size_extractor(tiny_cnn, ["conv"]) is extractor
     assert len(extractor.outputs) == 1  # stops at the last layer asked for
 
 
 def test_nested_block_in_chain(nested_functional):
     model, block = nested_functional
     x = np.random.default_rng(2).random((1, 16, 14, 1), dtype=np.float32)
-    conv, pooled = feature_extractor(model, ["conv", "block"])(x)
+    conv, pooled = any_size_extractor(model, ["conv", "block"])(x)
     expected = conv_relu(block.get_layer("conv"), x)
     np.testing.assert_allclose(conv, expected, atol=1e-5)
     assert pooled.shape == (1, 7, 6, 4)  # the block's output: its pool layer
@@ -55,7 +55,7 @@ def test_any_size_model_is_only_cut():
     x = layers.Conv2D(2, 3, padding="same", name="c1")(inputs)
     x = layers.Conv2D(2, 1, name="c2")(layers.Concatenate(name="cat")([x, inputs]))
     model = keras.Model(inputs, x)
-    extractor = feature_extractor(model, ["cat", "c1"])
+    extractor = any_size_extractor(model, ["cat", "c1"])
     cat, c1 = extractor(np.zeros((1, 9, 5, 3), np.float32))
     assert cat.shape == (1, 9, 5, 5) and c1.shape == (1, 9, 5, 2)
     assert extractor.get_layer("c1") is model.get_layer("c1")
@@ -63,11 +63,11 @@ def test_any_size_model_is_only_cut():
 
 def test_non_chain_fixed_size_model_raises(two_branch):
     with pytest.raises(ValueError, match="not a chain of layers"):
-        feature_extractor(two_branch, ["conv_a"])
+        any_size_extractor(two_branch, ["conv_a"])
 
 
 def test_unknown_layer_lists_conv_and_pool_layers(tiny_cnn):
     with pytest.raises(ValueError, match="no layer named 'nope'.*conv, pool$"):
-        feature_extractor(tiny_cnn, ["conv", "nope"])
+        any_size_extractor(tiny_cnn, ["conv", "nope"])
     with pytest.raises(ValueError, match="at least one layer"):
-        feature_extractor(tiny_cnn, [])
+        any_size_extractor(tiny_cnn, [])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from convwatch.techniques import deep_dream, feature_extractor
+from convwatch.techniques import any_size_extractor, deep_dream
 from convwatch.techniques.deep_dream import _compiled
 
 WEIGHTS = np.array([0.5, 1.0], np.float32)  # the "mix" layer's fixed channel weights
@@ -23,7 +23,7 @@ def mix():
 
 
 def mean_activation(model, image, layer="mix"):
-    return float(np.mean(feature_extractor(model, [layer])(image[None])))
+    return float(np.mean(any_size_extractor(model, [layer])(image[None])))
 
 
 def test_one_step_by_hand(mix):
@@ -74,7 +74,7 @@ def test_fixed_size_model_at_other_sizes_one_graph(tiny_cnn):
     dream = deep_dream(tiny_cnn, image, octaves=3, steps=3)  # last conv: "conv", at 15..30 px
     assert dream.shape == image.shape and dream.min() >= 0.0 and dream.max() <= 1.0
     assert mean_activation(tiny_cnn, dream, "conv") > before
-    octave = _compiled(feature_extractor(tiny_cnn, ["conv"]), 1, 1)
+    octave = _compiled(any_size_extractor(tiny_cnn, ["conv"]), 1, 1)
     assert octave.experimental_get_tracing_count() == 1  # three sizes, one trace
 
 

@@ -1,12 +1,15 @@
 """Writers that land every file atomically, and the readers that go with them.
 
-Each file is written under a temporary name in the same folder and renamed into place, so a run
-that is killed never leaves a half-written file behind, and a reader never sees one.
+Each file is written under a temporary name in the same folder, flushed to the disk (`fsync`),
+renamed into place, and then the folder itself is flushed, so that the rename is on the disk too.
+A run that is killed, even by a power loss, never leaves a half-written file behind, and a reader
+never sees one: after a crash a path holds either its old content or its complete new content.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -15,25 +18,65 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+# numpy, Pillow and matplotlib load inside the writers that use them: `import convwatch` (and
+# so `convwatch list` or `convwatch compare`) never pays for them.
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK  # what open() would give; mkstemp alone makes files 0600
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file and an atomic rename."""
+    """Write `data` to `path` through a flushed temporary file and an atomic rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
+            f.flush()
+            os.fsync(f.fileno())
+        _replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _replace(tmp: str | os.PathLike[str], path: Path) -> None:
+    """Give the complete file `tmp` the usual mode, rename it to `path`, flush the folder."""
+    os.chmod(tmp, FILE_MODE)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_file(path: str | os.PathLike[str]) -> None:
+    """Flush a file that someone else wrote (e.g. `model.save`) to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: str | os.PathLike[str]) -> None:
+    """Flush `folder`'s entries (a rename into it) to the disk.
+
+    Some platforms and file systems cannot open or flush a directory (Windows; some network
+    and FUSE mounts answer EINVAL or EBADF); there the rename is as durable as the system makes
+    it, and nothing is raised.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # cannot open a directory here (Windows): nothing to flush
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EBADF, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -162,8 +205,8 @@ def save_model(path: str | os.PathLike[str], model: Any) -> Path:
     os.close(fd)
     try:
         model.save(tmp)
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
+        fsync_file(tmp)
+        _replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -1,22 +1,36 @@
-"""Where Keras keeps downloaded datasets, and whether downloads are allowed.
+"""Where Keras keeps what it downloads (datasets, model weights), and whether downloads are allowed.
 
 Loaders look in the Keras cache before downloading, and honour CONVWATCH_OFFLINE=1 (tests set it)
-so that nothing ever tries the network when it must not.
+so that nothing ever tries the network when it must not. ImageNet backbones are only ever read
+from the cache (`convwatch.techniques.backbones`).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 OFFLINE_ENV = "CONVWATCH_OFFLINE"
+CACHE_SUBFOLDERS = ("datasets", "models")  # keras.utils.get_file's cache_subdir for each kind
 
 
-def keras_cache_dir() -> Path:
-    """Return `$KERAS_HOME/datasets` if KERAS_HOME is set, else `~/.keras/datasets`."""
+def keras_cache_dir(subfolder: Literal["datasets", "models"]) -> Path:
+    """Keras' cache folder for `subfolder`: `$KERAS_HOME/<subfolder>` if KERAS_HOME is set, else
+    `~/.keras/<subfolder>`.
+
+    Args:
+        subfolder: `"datasets"` (what `keras.datasets` downloads) or `"models"` (weights files
+            of `keras.applications`).
+    """
+    if subfolder not in CACHE_SUBFOLDERS:
+        raise ValueError(
+            f"subfolder must be one of {', '.join(map(repr, CACHE_SUBFOLDERS))}. "
+            f"Received: subfolder={subfolder!r}"
+        )
     home = os.environ.get("KERAS_HOME")
     base = Path(home) if home else Path.home() / ".keras"
-    return base / "datasets"
+    return base / subfolder
 
 
 def offline() -> bool:

@@ -18,6 +18,7 @@ MODEL_FILE = "model.keras"
 CHECKPOINT_FILE = "checkpoint.keras"  # the last saved epoch's model and optimizer, for resume
 TENSORBOARD_DIR = "tensorboard"
 ARTIFACTS_DIR = "artifacts"
+SWEEP_JSON = "sweep.json"  # in a sweep folder: its points and the run folder of each
 
 
 def file_stem(layer: str) -> str:

@@ -1,9 +1,10 @@
-"""Keras 3 callbacks that capture what a network learns and save it to a folder."""
+"""Keras 3 callbacks that capture what a network learns into a folder, each describing itself."""
 
 from convwatch.callbacks.activation_capture import ActivationCapture
 from convwatch.callbacks.capture import Capture, TrainEndCapture
 from convwatch.callbacks.classification_report import ClassificationReport
 from convwatch.callbacks.deep_dream import DeepDream
+from convwatch.callbacks.describe import descriptions, registered
 from convwatch.callbacks.embedding_projector import EmbeddingProjector
 from convwatch.callbacks.filter_evolution import FilterEvolution
 from convwatch.callbacks.filter_maximization import FilterMaximization
@@ -13,6 +14,7 @@ from convwatch.callbacks.layer_shapes import LayerShapes
 from convwatch.callbacks.output_evolution import OutputEvolution
 from convwatch.callbacks.partial_outputs import PartialOutputs
 from convwatch.callbacks.pixel_tracker import PixelTracker
+from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.callbacks.style_transfer import StyleTransfer
 from convwatch.callbacks.weight_range import WeightRange
 
@@ -30,7 +32,10 @@ __all__ = [
     "OutputEvolution",
     "PartialOutputs",
     "PixelTracker",
+    "RunInputs",
     "StyleTransfer",
     "TrainEndCapture",
     "WeightRange",
+    "descriptions",
+    "registered",
 ]

@@ -10,8 +10,11 @@ import numpy as np
 
 from convwatch.base import atomic
 from convwatch.base.layout import file_stem
-from convwatch.base.ranges import NonNegativeInt, validate_ranges
+from convwatch.base.ranges import NonNegativeInt, PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots import caption_frame, feature_map_mural, to_uint8_frame
+from convwatch.techniques import layer_outputs
 
 
 class ActivationCapture(Capture):
@@ -35,6 +38,18 @@ class ActivationCapture(Capture):
         >>> cb = ActivationCapture(x_test[:8], out_dir="run/activations")  # doctest: +SKIP
         >>> model.fit(x, y, epochs=3, callbacks=[cb])  # doctest: +SKIP
     """
+
+    group = "Feature maps of a fixed probe batch, captured as training goes."
+    captions = (
+        (r"activations_{tag}\.npz", "Every captured layer's output for the probe batch, {tag}."),
+        (r"(?P<layer>.+)_{tag}\.png", "{layer}: one probe image's feature maps, {tag}."),
+    )
+    run_options = {"probe_size": PositiveInt}  # the probe: the first this many test images
+    supplied = frozenset({"out_dir", "probe"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, probe_size: int = 8, **options: Any) -> Capture:
+        return cls(inputs.x_test[:probe_size], out_dir=inputs.out_dir, **options)
 
     @validate_ranges
     def __init__(
@@ -65,9 +80,6 @@ class ActivationCapture(Capture):
         self.captured = []
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.plots import caption_frame, feature_map_mural, to_uint8_frame
-        from convwatch.techniques import layer_outputs
-
         outputs = layer_outputs(self.model, self.probe, self.layers)
         atomic.write_npz(
             self.path(f"activations_{tag}.npz"),

@@ -8,17 +8,25 @@ Subclasses implement `capture(tag, epoch, step)` and, if they assemble something
 arguments declare their range in the signature (`convwatch.base.ranges`); `@validate_ranges` on each
 `__init__` refuses a value outside it, and the runner checks the same declarations before any
 run folder exists.
+
+A capture also describes itself, so that nothing else lists it: `group` (the sentence heading
+its section of the run page), `captions` (what each file it writes is), `run_options` and
+`supplied` (what an experiment may give and what the runner fills in), `from_run` (how it is
+built from a run's data, `RunInputs`) and `check_options` (what it refuses before any folder).
+A subclass with a `group` of its own is an experiment capture: `registered()` lists it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import keras
 
 from convwatch.base.ranges import NonNegativeInt, Range, validate_ranges
+from convwatch.callbacks.run_inputs import RunInputs
 
 # every_n_epochs / every_n_steps: a capture every this many; 0 or None never.
 Every = NonNegativeInt | None
@@ -33,8 +41,23 @@ class Capture(keras.callbacks.Callback):
         every_n_epochs: capture after every this many epochs; 0 or None disables.
         every_n_steps: capture after every this many training batches; 0 or None disables.
         at_train_begin: also capture the untrained state. Defaults to `True`.
-        verbose: 1 prints a line per file assembled at the end. Defaults to 0.
+        verbose: 1 logs a line per file assembled at the end. Defaults to 0.
     """
+
+    # ---------------------------------------------------------------- self-description
+    # One or two sentences heading this capture's section of the run page. None: not an
+    # experiment capture (a base class, a test double), so `registered()` leaves it out; a
+    # subclass is registered only where it declares a group of its own.
+    group: ClassVar[str | None] = None
+    # (pattern, caption) per kind of file written: the pattern is a regex that must match the
+    # whole path relative to the capture's folder, "{tag}" standing for epoch<N> or step<N>;
+    # its named groups fill the caption's {placeholders}, and {tag} there becomes words.
+    captions: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Options an experiment may give that `from_run` consumes (not constructor arguments):
+    # name -> annotation, with its Range where it has one.
+    run_options: ClassVar[Mapping[str, Any]] = {}
+    # Constructor parameters `from_run` fills from the run; an experiment cannot set them.
+    supplied: ClassVar[frozenset[str]] = frozenset({"out_dir"})
 
     @validate_ranges
     def __init__(
@@ -59,6 +82,36 @@ class Capture(keras.callbacks.Callback):
 
     # True where a capture reads weights or the input shape, which an unbuilt model lacks.
     needs_built_model = True
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """`{"group": ..., "files": [[pattern, caption], ...]}`, ready for JSON (run.json)."""
+        return {"group": cls.group, "files": [[p, c] for p, c in cls.captions]}
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, **options: Any) -> Capture:
+        """The capture an experiment declares with `options`, writing to `inputs.out_dir`.
+        Captures that need the run's data (probe images, labels) override this."""
+        return cls(out_dir=inputs.out_dir, **options)
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """ValueError for `options` that would fail later, after the run folder exists or
+        after training (the message names the option, the value and what is valid). The
+        runner calls it before any folder; ranges and names it checks itself."""
+
+    # ---------------------------------------------------------------- run-level hooks
+    def final_metrics(self) -> dict[str, Any]:
+        """Figures merged into the run's metrics.json. Defaults to none."""
+        return {}
+
+    def run_notes(self) -> list[str]:
+        """Sentences shown as notes on the run page (and the console). Defaults to none."""
+        return []
+
+    def run_summary(self) -> dict[str, Any] | None:
+        """This capture's entry in run.json's "reports". None (the default): no entry."""
+        return None
 
     # ---------------------------------------------------------------- for subclasses
     def reset(self) -> None:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from convwatch import plots
 from convwatch.base import atomic
 from convwatch.base.ranges import NonNegativeInt, PositiveInt, Seed, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.techniques import confusion
+from convwatch.techniques.confusion import errors_by_class, normalize_rows, top_k
+
+logger = logging.getLogger(__name__)
 
 
 class ClassificationReport(Capture):
@@ -47,12 +54,39 @@ class ClassificationReport(Capture):
         top_k: probabilities shown per wrong prediction. Defaults to 3.
         batch_size: prediction batch size. Defaults to 256.
         seed: picks the random examples. Defaults to 0.
-        verbose: 1 prints the accuracy and the most confused pairs at each capture.
+        verbose: 1 logs the accuracy and the most confused pairs at each capture.
 
     Example:
         >>> report = ClassificationReport(x_test, y_test, names, out_dir="run/cr")  # doctest: +SKIP
         >>> model.fit(x, y, epochs=5, callbacks=[report])  # doctest: +SKIP
     """
+
+    group = "Which classes the model gets right, which it confuses, and examples of both."
+    captions = (
+        (r"per_class_{tag}\.png", "Accuracy of each class, {tag}."),
+        (r"per_class_{tag}\.csv", "Accuracy, errors and most frequent mistake per class, {tag}."),
+        (r"confusion_{tag}\.png", "Confusion matrix, {tag}: rows true class, columns predicted."),
+        (r"confusion_{tag}\.csv", "Confusion matrix as counts, {tag}."),
+        (r"confusion_normalized_{tag}\.csv", "Confusion matrix as row rates, {tag}."),
+        (r"errors_by_class_{tag}\.png", "How the errors split by true class, {tag}."),
+        (r"confused_pairs_{tag}\.csv", "The class pairs most often confused, {tag}."),
+        (r"samples_{tag}\.png", "Random test images and their predictions, {tag}."),
+        (r"errors_{tag}\.png", "Wrongly predicted test images with the top classes, {tag}."),
+        (r"class_scores_{tag}\.png", "Every class score for a few test images, {tag}."),
+        (r"accuracy\.csv", "Overall and per-class accuracy at every capture."),
+    )
+    run_options = {"size": PositiveInt | None}  # the first `size` test images; None: all
+    supplied = frozenset({"out_dir", "data", "labels", "class_names"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, size: int | None = None, **options: Any) -> Capture:
+        return cls(
+            inputs.x_test[:size],
+            inputs.labels(cls.__name__)[:size],
+            class_names=inputs.class_names or None,
+            out_dir=inputs.out_dir,
+            **options,
+        )
 
     @validate_ranges
     def __init__(
@@ -90,20 +124,18 @@ class ClassificationReport(Capture):
         self.captures = []
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.techniques import confusion as cls
-
         probabilities = np.asarray(self.model.predict(self.data, self.batch_size, verbose=0))
         k = max(len(self.class_names), probabilities.shape[-1])
         names = self.class_names + tuple(map(str, range(len(self.class_names), k)))
         predicted = probabilities.argmax(-1)
-        counts = cls.confusion_matrix(self.labels, predicted, k)
-        accuracy = cls.per_class_accuracy(counts)
-        pairs = cls.most_confused(counts, self.pairs)
+        counts = confusion.confusion_matrix(self.labels, predicted, k)
+        accuracy = confusion.per_class_accuracy(counts)
+        pairs = confusion.most_confused(counts, self.pairs)
         summary = {
             "tag": tag,
             "epoch": epoch,
             "examples": int(counts.sum()),
-            "accuracy": cls.overall_accuracy(counts),
+            "accuracy": confusion.overall_accuracy(counts),
             "per_class_accuracy": {n: _number(a) for n, a in zip(names, accuracy, strict=True)},
             "most_confused": [
                 f"{names[p.true]} → {names[p.predicted]} {p.rate:.1%}" for p in pairs
@@ -113,10 +145,11 @@ class ClassificationReport(Capture):
         self._write_tables(tag, names, counts, accuracy, pairs)
         self._write_figures(tag, names, counts, accuracy, summary["accuracy"], probabilities)
         if self.verbose:
-            print(
-                f"[ClassificationReport] {tag}: accuracy {summary['accuracy']:.2%}; most "
-                f"confused: {', '.join(summary['most_confused']) or 'none'}",
-                flush=True,
+            logger.info(
+                "[ClassificationReport] %s: accuracy %.2f%%; most confused: %s",
+                tag,
+                100 * summary["accuracy"],
+                ", ".join(summary["most_confused"]) or "none",
             )
 
     def finish(self) -> None:
@@ -134,8 +167,6 @@ class ClassificationReport(Capture):
 
     # ------------------------------------------------------------------ files
     def _write_tables(self, tag, names, counts, accuracy, pairs) -> None:
-        from convwatch.techniques.confusion import errors_by_class, normalize_rows
-
         wrong = errors_by_class(counts)
         off = counts * (1 - np.eye(len(counts), dtype=counts.dtype))
         rows = [
@@ -183,9 +214,6 @@ class ClassificationReport(Capture):
         atomic.write_json(self.path("report.json"), {"captures": self.captures})
 
     def _write_figures(self, tag, names, counts, accuracy, overall, probabilities) -> None:
-        from convwatch import plots
-        from convwatch.techniques.confusion import top_k
-
         when = "before training" if tag == "epoch000" else tag
         if tag.startswith("epoch") and tag != "epoch000":
             when = f"after epoch {int(tag[5:])}"

@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+import tensorflow as tf
 
 from convwatch.base import atomic
 from convwatch.base.layout import file_stem
-from convwatch.base.ranges import PositiveInt, Seed, validate_ranges
+from convwatch.base.ranges import PositiveInt, Range, Seed, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots import neighbour_strips_figure, scatter_figure, thumbnail_map, tile
+from convwatch.techniques import embed, layer_outputs, nearest_neighbours, penultimate_layer
 
 METHODS = ("pca", "tsne")
 
@@ -44,6 +48,33 @@ class EmbeddingProjector(Capture):
     Example:
         >>> cb = EmbeddingProjector(x[:1000], y[:1000], out_dir="run/emb")  # doctest: +SKIP
     """
+
+    group = "How the penultimate layer arranges the test images, in 2-D."
+    captions = (
+        (r"pca_{tag}\.png", "PCA of the layer's outputs, {tag}: one dot per image, by class."),
+        (r"tsne_{tag}\.png", "t-SNE of the layer's outputs, {tag}: one dot per image, by class."),
+        (r"pca_thumbnails_{tag}\.png", "PCA map, {tag}: each image drawn at its point."),
+        (r"tsne_thumbnails_{tag}\.png", "t-SNE map, {tag}: each image drawn at its point."),
+        (
+            r"neighbours_{tag}\.png",
+            "Query images (left) and their nearest neighbours in feature space, {tag}.",
+        ),
+        (r"(?P<method>pca|tsne)_{tag}\.csv", "The {method} coordinates, labels and classes."),
+        (r"projector/.*", "TensorBoard projector file (`tensorboard --logdir` on this folder)."),
+    )
+    # the first `size` test images; at least 3 to embed (the constructor's own minimum)
+    run_options = {"size": Annotated[int, Range(3)]}
+    supplied = frozenset({"out_dir", "data", "labels", "class_names"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, size: int = 1000, **options: Any) -> Capture:
+        return cls(
+            inputs.x_test[:size],
+            inputs.labels(cls.__name__)[:size],
+            out_dir=inputs.out_dir,
+            class_names=inputs.class_names or None,
+            **options,
+        )
 
     @validate_ranges
     def __init__(
@@ -88,9 +119,6 @@ class EmbeddingProjector(Capture):
         return str(label)
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.plots import neighbour_strips_figure, scatter_figure, thumbnail_map
-        from convwatch.techniques import embed, layer_outputs, nearest_neighbours, penultimate_layer
-
         layer = self.layer or penultimate_layer(self.model)
         features = layer_outputs(self.model, self.data, [layer])[layer].reshape(len(self.data), -1)
         names = [self._class_name(int(c)) for c in self.labels]
@@ -138,8 +166,6 @@ class EmbeddingProjector(Capture):
         return np.concatenate([np.sort(first), rest])[: self.queries]
 
     def _write_projector(self, features: np.ndarray, names: list[str], layer: str) -> None:
-        from convwatch.plots import tile
-
         folder = self.out_dir / "projector"
         vectors = "\n".join("\t".join(f"{v:.5g}" for v in row) for row in features) + "\n"
         atomic.write_text(folder / "vectors.tsv", vectors)
@@ -173,8 +199,6 @@ class EmbeddingProjector(Capture):
     @staticmethod
     def _mark_as_tensorboard_run(folder: Path, points: int) -> None:
         """TensorBoard's projector only looks in folders that hold an event file."""
-        import tensorflow as tf
-
         if any(folder.glob("events.out.tfevents.*")):
             return
         with tf.summary.create_file_writer(str(folder)).as_default():

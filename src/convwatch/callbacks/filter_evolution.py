@@ -6,12 +6,17 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+import keras
 import numpy as np
 
 from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.base.ranges import PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every, MaxFrames
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots import animation_frames, feature_map_mural, filter_mural
+from convwatch.techniques import first_conv_layer, layer_outputs
+from convwatch.techniques.layers import get_layer
 
 
 class FilterEvolution(Capture):
@@ -38,6 +43,26 @@ class FilterEvolution(Capture):
         >>> model.fit(x, y, epochs=5, callbacks=[cb])  # doctest: +SKIP
     """
 
+    group = "The first conv layer's kernels (and one probe image's feature maps) at every snapshot."
+    captions = (
+        (
+            r"(?P<layer>.+)_filters\.gif",
+            "{layer}: every kernel at each snapshot, animated; one gray scale for the whole "
+            "run (mid-gray is 0).",
+        ),
+        (r"(?P<layer>.+)_filters\.png", "{layer}: the kernels at the last snapshot."),
+        (
+            r"(?P<layer>.+)_feature_maps\.gif",
+            "{layer}: one probe image's feature maps at each snapshot, animated.",
+        ),
+        (r"(?P<layer>.+)_kernels\.npz", "{layer}: the kernels at every snapshot, and the tags."),
+    )
+    supplied = frozenset({"out_dir", "probe"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, **options: Any) -> Capture:
+        return cls(out_dir=inputs.out_dir, probe=inputs.x_test[:1], **options)
+
     @validate_ranges
     def __init__(
         self,
@@ -63,16 +88,9 @@ class FilterEvolution(Capture):
         self._tags, self._kernels, self._maps = [], {}, {}
 
     def _layer_names(self) -> list[str]:
-        from convwatch.techniques import first_conv_layer
-
         return self.layers if self.layers is not None else [first_conv_layer(self.model)]
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        import keras
-
-        from convwatch.techniques import layer_outputs
-        from convwatch.techniques.layers import get_layer
-
         names = self._layer_names()
         maps = layer_outputs(self.model, self.probe, names) if self.probe is not None else {}
         self._tags.append(tag)
@@ -92,8 +110,6 @@ class FilterEvolution(Capture):
                     store[name] = [store[name][i] for i in keep]
 
     def finish(self) -> None:
-        from convwatch.plots import animation_frames, feature_map_mural, filter_mural
-
         for name, kernels in self._kernels.items():
             stem = file_stem(name)
             stack = np.stack(kernels)

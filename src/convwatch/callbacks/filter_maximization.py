@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
+from PIL import Image
 
 from convwatch.base import atomic
 from convwatch.base.layout import file_stem
@@ -20,6 +21,11 @@ from convwatch.base.ranges import (
     validate_ranges,
 )
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots import atlas_text, filter_atlas
+from convwatch.techniques import find_layers, maximize_filters, receptive_field, top_exemplars
+from convwatch.techniques.layers import get_layer
+from convwatch.techniques.maximize import OBJECTIVES
 
 Rate = Annotated[float, Range(0, 1, low_open=True)]  # a fraction of the way, each step
 
@@ -75,6 +81,37 @@ class FilterMaximization(Capture):
         >>> model.fit(x, y, epochs=5, callbacks=[cb])  # doctest: +SKIP
     """
 
+    group = (
+        "The filter atlas: for each filter of a conv layer, the input that excites it, found by "
+        "gradient ascent, beside the training images it fires on most."
+    )
+    captions = (
+        (r"(?P<layer>[^/]+)\.gif", "{layer}: the filter atlas capture by capture, animated."),
+        (
+            r"(?P<layer>.+)_{tag}\.png",
+            "{layer}, {tag}: one tile per filter, labelled with its index and its peak "
+            "activation on the probe images. Left (orange outline): the faintest input that "
+            "excites the filter's centre unit as much as its best exemplar, cropped to the "
+            "unit's receptive field (mid-grey is 0.5, no change). Right: its exemplars, the "
+            "probe-image patches (one per image, that unit's receptive field) where the filter "
+            "fires most, best first. A 'dead' tile: a filter whose activation is 0 or less at "
+            "every position of every probe image.",
+        ),
+        (
+            r"(?P<layer>.+)_{tag}\.npz",
+            "{layer}, {tag}: the optimised inputs, the receptive field, dead filters, the "
+            "exemplar patches, their image indices, positions and activations.",
+        ),
+    )
+    run_options = {"probe_size": PositiveInt}
+    supplied = frozenset({"out_dir", "probe"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, probe_size: int = 2000, **options: Any) -> Capture:
+        # The probe set exemplars and dead filters are found in: the first `probe_size` training
+        # images (2,000: every filter's top 9 from a few hundred images per class).
+        return cls(inputs.x_train[:probe_size], out_dir=inputs.out_dir, **options)
+
     @validate_ranges
     def __init__(
         self,
@@ -97,8 +134,6 @@ class FilterMaximization(Capture):
         image_shape: tuple[PositiveInt, ...] | None = None,
         batch_size: PositiveInt | None = None,
     ):
-        from convwatch.techniques.maximize import OBJECTIVES
-
         super().__init__(out_dir, every_n_epochs, None)
         if objective not in (None, *OBJECTIVES):
             raise ValueError(f"objective must be one of {OBJECTIVES}. Received: {objective!r}")
@@ -121,13 +156,9 @@ class FilterMaximization(Capture):
         self._frames = {}
 
     def _layer_names(self) -> list[str]:
-        from convwatch.techniques import find_layers
-
         return self.layers if self.layers is not None else find_layers(self.model, ("conv",))
 
     def _filters(self, name: str) -> list[int]:
-        from convwatch.techniques.layers import get_layer
-
         if self.filters is not None:
             return self.filters
         layer = get_layer(self.model, name)
@@ -135,9 +166,6 @@ class FilterMaximization(Capture):
         return list(range(min(int(count), self.max_filters)))
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.plots import atlas_text, filter_atlas
-        from convwatch.techniques import maximize_filters, receptive_field, top_exemplars
-
         for name in self._layer_names():
             filters = self._filters(name)
             arrays, ex, target = {"filters": np.array(filters)}, None, None
@@ -183,8 +211,6 @@ class FilterMaximization(Capture):
             self._frames.setdefault(name, []).append(str(png))
 
     def finish(self) -> None:
-        from PIL import Image
-
         for name, paths in self._frames.items():
             frames = [np.asarray(Image.open(p)) for p in paths]
             atomic.write_gif(self.path(f"{file_stem(name)}.gif"), frames, self.frame_ms)

@@ -8,6 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from convwatch.base.keras_cache import keras_cache_dir
+from convwatch.techniques.backbones import (
+    IMAGENET_WEIGHTS,
+    imagenet_weights_path,
+    missing_weights_error,
+)
+
 NETWORK_CHOICES = ("model", "imagenet", "auto")
 
 
@@ -20,18 +27,13 @@ def check_network(network: str, name: str) -> str:
             "trained; imagenet: the ImageNet network from the Keras cache; auto: imagenet when "
             f"cached, else the model). Received: network={network!r}"
         )
-    if network == "imagenet":
-        from convwatch.techniques.backbones import imagenet_weights_path, missing_weights_error
-
-        if imagenet_weights_path(name) is None:
-            raise missing_weights_error(name)
+    if network == "imagenet" and imagenet_weights_path(name) is None:
+        raise missing_weights_error(name)
     return network
 
 
 def use_imagenet(network: str, name: str) -> bool:
     """True when `network` asks for the ImageNet `name` and, for "auto", its weights are cached."""
-    from convwatch.techniques.backbones import imagenet_weights_path
-
     if network == "imagenet":
         return True
     return network == "auto" and imagenet_weights_path(name) is not None
@@ -39,14 +41,12 @@ def use_imagenet(network: str, name: str) -> bool:
 
 def own_network(network: str, name: str, what: str) -> str:
     """Says that `what` (the run's own model) stands in for the ImageNet `name`, and why."""
-    from convwatch.techniques.backbones import IMAGENET_WEIGHTS, keras_cache_dir
-
     if network != "auto":
         return f"{what} (network=model; not an ImageNet network)"
     file = IMAGENET_WEIGHTS[name][1]
     return (
         f"FALLBACK, not an ImageNet network ({file} is not in the Keras cache "
-        f"{keras_cache_dir()}; nothing is downloaded): {what}"
+        f"{keras_cache_dir('models')}; nothing is downloaded): {what}"
     )
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
 
+import keras
 import numpy as np
 
 from convwatch.base import atomic
 from convwatch.base.ranges import FiniteFloat, NonNegativeInt, PositiveInt, validate_ranges
-from convwatch.callbacks.capture import Every, TrainEndCapture
+from convwatch.callbacks.capture import Capture, Every, TrainEndCapture
 from convwatch.callbacks.interpretation_maps import TECHNIQUES, Settings, reading, technique_maps
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots.interpretation import interpretation_figure
+from convwatch.techniques import background_value
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TECHNIQUES = ("saliency", "occlusion", "grad_cam", "guided_backprop")
 
@@ -46,11 +53,68 @@ class Interpretation(TrainEndCapture):
         background_fill: the second patch's value. Defaults to None: the most common value of
             the images' border pixels (`techniques.background_value`).
         smooth_samples: SmoothGrad's noisy copies per image. Defaults to 16.
-        verbose: 1 prints a line per capture. Defaults to 0.
+        verbose: 1 logs a line per capture. Defaults to 0.
 
     Example:
         >>> cb = Interpretation(x[:6], y[:6], out_dir="run/why")  # doctest: +SKIP
     """
+
+    group = (
+        "Why the model predicts what it does: the pixels and regions each prediction rests on, "
+        "one row per image."
+    )
+    captions = (
+        (
+            r"saliency_{tag}\.png",
+            "Saliency, {tag}: one row per image, titled with its true class, the predicted "
+            "class and their probabilities; then how much each pixel moves p(true class) "
+            "(|gradient|, the colour bar in its units, each row on its own scale) and that map "
+            "over the image.",
+        ),
+        (
+            r"smoothgrad_{tag}\.png",
+            "SmoothGrad, {tag}: as the saliency figure, with the gradient averaged over noisy "
+            "copies of each image before its size is taken, which removes most of the speckle.",
+        ),
+        (
+            r"occlusion_{tag}\.png",
+            "Occlusion, {tag}: per image (titled with its true and predicted class), the drop in "
+            "p(true class) when a square patch hides each pixel, on a scale centred on 0 that "
+            "the row's maps share: red, hiding it lowers p(true); blue, raises it. Left: a grey "
+            "patch; right: a patch of the background's value (the commonest border pixel), "
+            "which changes nothing where it covers only background, so its red marks the "
+            "object's evidence. The black line outlines the object.",
+        ),
+        (
+            r"grad_cam_{tag}\.png",
+            "Grad-CAM, {tag}: per image (titled with its true and predicted class), where the "
+            "conv layer named above the column holds evidence for the true class (1 = the "
+            "row's peak), and that map over the image; a row with no positive evidence says so.",
+        ),
+        (
+            r"guided_backprop_{tag}\.png",
+            "Guided backpropagation, {tag}: per image (titled with its true and predicted "
+            "class), the gradient of p(true class) through ReLUs that pass only positive "
+            "gradients, on a scale centred on 0: red, a brighter pixel there raises p(true).",
+        ),
+        (
+            r"interpretation_{tag}\.npz",
+            "Every map as arrays, {tag}, with the images, true labels, predicted classes, the "
+            "probabilities (all, p_true, p_predicted) and the two occlusion patches' values.",
+        ),
+    )
+    run_options = {"size": PositiveInt}  # the first `size` test images, one row each
+    supplied = frozenset({"out_dir", "images", "labels", "class_names"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, size: int = 6, **options: Any) -> Capture:
+        return cls(
+            inputs.x_test[:size],
+            inputs.labels(cls.__name__)[:size],
+            out_dir=inputs.out_dir,
+            class_names=inputs.class_names or None,
+            **options,
+        )
 
     @validate_ranges
     def __init__(
@@ -88,8 +152,6 @@ class Interpretation(TrainEndCapture):
         self.smooth_samples = smooth_samples
 
     def _settings(self) -> Settings:
-        from convwatch.techniques import background_value
-
         x = self.images
         fill = (float(x.min()) + float(x.max())) / 2 if self.fill is None else float(self.fill)
         background = self.background_fill
@@ -101,10 +163,6 @@ class Interpretation(TrainEndCapture):
         return names[label] if names and 0 <= label < len(names) else str(label)
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        import keras
-
-        from convwatch.plots.interpretation import interpretation_figure
-
         outputs = keras.tree.flatten(self.model(self.images, training=False))[0]
         outputs = keras.ops.convert_to_numpy(outputs).astype(np.float32)
         score = "p" if _are_probabilities(outputs) else "score"
@@ -127,7 +185,9 @@ class Interpretation(TrainEndCapture):
             atomic.write_figure(self.path(f"{technique}_{tag}.png"), figure)
         atomic.write_npz(self.path(f"interpretation_{tag}.npz"), arrays)
         if self.verbose:
-            print(f"Interpretation: {', '.join(self.techniques)} for {tag} in {self.out_dir}")
+            logger.info(
+                "Interpretation: %s for %s in %s", ", ".join(self.techniques), tag, self.out_dir
+            )
 
 
 def _are_probabilities(outputs: np.ndarray) -> bool:

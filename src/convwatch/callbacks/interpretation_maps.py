@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convwatch import techniques as t
 from convwatch.plots.interpretation import MapColumn
 
 TECHNIQUES = ("saliency", "smoothgrad", "occlusion", "grad_cam", "guided_backprop")
@@ -48,8 +49,6 @@ def technique_maps(
 ) -> tuple[dict[str, np.ndarray], list[MapColumn]]:
     """`technique`'s maps of `images` for the classes `labels`: the arrays to save (by NPZ key)
     and the figure's columns."""
-    from convwatch import techniques as t
-
     true = f"{score}(true)"
     if technique in ("saliency", "smoothgrad"):
         samples = s.smooth_samples if technique == "smoothgrad" else 0
@@ -80,7 +79,6 @@ def technique_maps(
 
 def _occlusion(model, images, labels, s: Settings, true: str):
     """The grey patch and, beside it, a patch of the background value, on one signed scale."""
-    from convwatch import techniques as t
 
     def column(maps: np.ndarray, title: str) -> MapColumn:
         measure, empty = f"drop in {true} when hidden", f"no patch changes\n{true}"

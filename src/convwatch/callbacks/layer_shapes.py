@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -9,10 +10,13 @@ from typing import Any
 from convwatch.base import atomic
 from convwatch.base.ranges import PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture
+from convwatch.techniques.layer_output_shapes import conv_arithmetic, layer_shapes
+
+logger = logging.getLogger(__name__)
 
 
 class LayerShapes(Capture):
-    """Prints and saves every layer's output shape once, when training begins.
+    """Logs and saves every layer's output shape once, when training begins.
 
     Writes `layer_shapes.csv` and `layer_shapes.txt` (layer, class, output shape, params) and,
     unless `arithmetic_input` is None, `conv_arithmetic.csv`: document 002's convolutions (3x3
@@ -21,8 +25,10 @@ class LayerShapes(Capture):
     Args:
         out_dir: folder to write to; created when first needed.
         arithmetic_input: input shape for the conv arithmetic check. Defaults to (32, 32, 3).
-        verbose: 1 prints both tables. Defaults to 1.
+        verbose: 1 logs both tables. Defaults to 1.
     """
+
+    group = "Every layer's output shape and parameter count."
 
     @validate_ranges
     def __init__(
@@ -35,21 +41,19 @@ class LayerShapes(Capture):
         self.arithmetic_input = tuple(arithmetic_input) if arithmetic_input else None
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.techniques.layer_output_shapes import conv_arithmetic, layer_shapes
-
         rows = layer_shapes(self.model)
         fields = ["layer", "class", "output_shape", "params"]
         atomic.write_csv(self.path("layer_shapes.csv"), rows, fields)
         text = _table(rows, fields)
         atomic.write_text(self.path("layer_shapes.txt"), text)
         if self.verbose:
-            print(text, end="")
+            logger.info("%s", text.rstrip("\n"))
         if self.arithmetic_input:
             checks = conv_arithmetic(self.arithmetic_input)
             fields = ["input", "kernel", "stride", "padding", "formula", "keras", "agree"]
             atomic.write_csv(self.path("conv_arithmetic.csv"), checks, fields)
             if self.verbose:
-                print(_table(checks, fields), end="")
+                logger.info("%s", _table(checks, fields).rstrip("\n"))
 
 
 def _table(rows: list[dict[str, Any]], fields: list[str]) -> str:

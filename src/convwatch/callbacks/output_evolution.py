@@ -11,6 +11,9 @@ import numpy as np
 from convwatch.base import atomic
 from convwatch.base.ranges import NonNegativeInt, PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every, MaxFrames
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots import caption_frame, tile, to_uint8_frame
+from convwatch.techniques.outputs import model_outputs
 
 
 class OutputEvolution(Capture):
@@ -43,6 +46,16 @@ class OutputEvolution(Capture):
         >>> cb = OutputEvolution(x[:1], target=y[0], out_dir="run/output")  # doctest: +SKIP
         >>> model.fit(x, y, epochs=500, callbacks=[cb])  # doctest: +SKIP
     """
+
+    group = "The network's output image as training goes."
+    supplied = frozenset({"out_dir", "probe"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, **options: Any) -> Capture:
+        """The first test image; the target defaults to the first test target where the
+        targets are images."""
+        options.setdefault("target", inputs.target_image())
+        return cls(inputs.x_test[:1], out_dir=inputs.out_dir, **options)
 
     @validate_ranges
     def __init__(
@@ -85,8 +98,6 @@ class OutputEvolution(Capture):
         self._tags, self._images, self._names = [], [], []
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.techniques.outputs import model_outputs
-
         outputs = list(model_outputs(self.model, self.probe).items())
         chosen = [outputs[i] for i in self.outputs] if self.outputs is not None else outputs
         self._names = [name for name, _ in chosen]
@@ -141,8 +152,6 @@ class OutputEvolution(Capture):
         return np.round(unit * 255).astype(np.uint8)
 
     def _frame(self, images: np.ndarray, tag: str) -> np.ndarray:
-        from convwatch.plots import caption_frame, tile, to_uint8_frame
-
         panels = [self._unit8(image) for image in images]
         if self.target is not None:
             panels.insert(0, self._unit8(self.target))

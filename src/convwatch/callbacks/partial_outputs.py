@@ -12,6 +12,11 @@ from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.base.ranges import NonNegativeInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots.frames import caption_frame
+from convwatch.plots.mural import to_uint8_frame
+from convwatch.plots.stages import stages_grid
+from convwatch.techniques import layer_outputs
 
 
 class PartialOutputs(Capture):
@@ -33,6 +38,17 @@ class PartialOutputs(Capture):
     Example:
         >>> cb = PartialOutputs(photo, ["conv", "relu", "pool"], out_dir="s")  # doctest: +SKIP
     """
+
+    group = "One image's feature maps after each chosen layer, side by side."
+    captions = (
+        (r"stages_{tag}\.png", "Rows: channels; columns: the layers in order, {tag}."),
+        (r"stages_{tag}\.npz", "Each layer's maps as arrays, {tag}."),
+    )
+    supplied = frozenset({"out_dir", "probe"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, **options: Any) -> Capture:
+        return cls(inputs.x_test[:1], out_dir=inputs.out_dir, **options)
 
     @validate_ranges
     def __init__(
@@ -61,11 +77,6 @@ class PartialOutputs(Capture):
         self._last_tag = None
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.plots.frames import caption_frame
-        from convwatch.plots.mural import to_uint8_frame
-        from convwatch.plots.stages import stages_grid
-        from convwatch.techniques import layer_outputs
-
         maps = {
             name: out[0] for name, out in layer_outputs(self.model, self.probe, self.layers).items()
         }

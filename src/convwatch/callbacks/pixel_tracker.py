@@ -12,6 +12,10 @@ from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.base.ranges import NonNegativeFloat, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots.traces import pixel_chart_figure
+from convwatch.techniques.convergence import peak, settled_step, steps_to_within
+from convwatch.techniques.outputs import model_outputs
 
 
 class PixelTracker(Capture):
@@ -43,6 +47,28 @@ class PixelTracker(Capture):
         >>> cb = PixelTracker(x[:1], {"centre": (19, 19)}, target=(255, 0, 0))  # doctest: +SKIP
         >>> model.fit(x, y, epochs=100, callbacks=[cb]); cb.final_metrics()  # doctest: +SKIP
     """
+
+    group = "Chosen output pixels' values at every training step, against the target."
+    # circles: also track the centre of each named circle of the data (`RunInputs.landmarks`)
+    run_options = {"circles": tuple[str, ...]}
+    supplied = frozenset({"out_dir", "probe"})
+
+    @classmethod
+    def from_run(cls, inputs: RunInputs, circles: Sequence[str] = (), **options: Any) -> Capture:
+        """The first test image, its pixels and circle centres; the target defaults to the
+        first test target where the targets are images."""
+        pixels = options.pop("pixels", {})
+        pixels = dict(pixels) if isinstance(pixels, Mapping) else {"pixel": pixels}
+        for circle in circles:
+            if circle not in inputs.landmarks:
+                raise ValueError(
+                    f"PixelTracker circles: the {inputs.dataset or 'run'!r} data has no circle "
+                    f"{circle!r}; its landmarks: {', '.join(inputs.landmarks) or 'none'}. "
+                    f"Received: circles={list(circles)!r}"
+                )
+            pixels[f"{circle}_centre"] = tuple(inputs.landmarks[circle])
+        options.setdefault("target", inputs.target_image())
+        return cls(inputs.x_test[:1], pixels, out_dir=inputs.out_dir, **options)
 
     @validate_ranges
     def __init__(
@@ -89,8 +115,6 @@ class PixelTracker(Capture):
         return self.target[spot]
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.techniques.outputs import model_outputs
-
         self._steps.append(step)
         outputs = model_outputs(self.model, self.probe, self.output)
         for output, batch in outputs.items():
@@ -107,9 +131,6 @@ class PixelTracker(Capture):
         atomic.write_json(self.path("pixel_tracker.json"), self._summary)
 
     def _write_series(self, series: str, steps: np.ndarray, values: np.ndarray) -> dict[str, Any]:
-        from convwatch.plots.traces import pixel_chart_figure
-        from convwatch.techniques.convergence import peak, settled_step, steps_to_within
-
         spot = self.pixels[self._pixel_of[series]]
         target = self._target(spot)
         channels = _channel_names(values.shape[1])

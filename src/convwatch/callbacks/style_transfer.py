@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from convwatch.base import atomic
-from convwatch.base.ranges import NonNegativeFloat, PositiveFloat, PositiveInt, validate_ranges
-from convwatch.callbacks.capture import Every, TrainEndCapture
+from convwatch.base.ranges import (
+    NonNegativeFloat,
+    Photo,
+    PhotoSize,
+    PositiveFloat,
+    PositiveInt,
+    validate_ranges,
+)
+from convwatch.callbacks.capture import Capture, Every, TrainEndCapture
 from convwatch.callbacks.image_networks import (
     check_network,
     input_channels,
@@ -18,7 +27,14 @@ from convwatch.callbacks.image_networks import (
     own_network,
     use_imagenet,
 )
+from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots.optimized_images import image_columns, loss_curves
+from convwatch.techniques import backbones as networks
+from convwatch.techniques.any_size import any_size_extractor
+from convwatch.techniques.layers import find_layers
+from convwatch.techniques.style_transfer import StyleSettings, style_transfer
 
+logger = logging.getLogger(__name__)
 IMAGENET = "vgg19"  # Gatys et al.'s network
 
 
@@ -42,13 +58,46 @@ class StyleTransfer(TrainEndCapture):
         style_layers: layers whose Gram matrices carry the style. Defaults to block1-5_conv1
             for VGG19, the `scale_*` layers of the random net, else every convolution.
         steps, learning_rate, content_weight, style_weight, tv_weight, init: as
-            `techniques.style_transfer`.
+            `techniques.style_transfer.StyleSettings`, whose defaults they take; checked when
+            the callback is made, not after training.
         every_n_epochs: also run every this many epochs; None (default): at train end only.
-        verbose: 1 prints progress. Defaults to 0.
+        verbose: 1 logs progress. Defaults to 0.
 
     Example:
         >>> cb = StyleTransfer(photo, painting, network="imagenet")  # doctest: +SKIP
     """
+
+    group = "One picture's layout in another's colours and textures, optimised pixel by pixel."
+    captions = (
+        (r"style_transfer_{tag}\.png", "Content, style and the result, {tag}."),
+        (r"loss_{tag}\.png", "Content, style and total loss per step, {tag}."),
+        (r"style_transfer_{tag}\.npz", "Content, style, result and losses as arrays, {tag}."),
+    )
+    # style: a sample photo by name or an image file's path (default "flower"); style_size:
+    # its long side in pixels (default None: the content's long side).
+    run_options = {"style": Photo, "style_size": PhotoSize}
+    supplied = frozenset({"out_dir", "content", "style"})
+
+    @classmethod
+    def from_run(
+        cls,
+        inputs: RunInputs,
+        style: str = "flower",
+        style_size: int | None = None,
+        **options: Any,
+    ) -> Capture:
+        """Content: the run's first test image (a photo, with sample_photo data)."""
+        content = inputs.x_test[0]
+        picture = inputs.photo(style, style_size or max(content.shape[:2]))
+        return cls(content, picture, out_dir=inputs.out_dir, **options)
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """ValueError for settings `style_transfer` cannot work with or an unknown network; a
+        ConvwatchError for network="imagenet" without the weights in the Keras cache."""
+        names = {field.name for field in dataclasses.fields(StyleSettings)}
+        StyleSettings(**{k: v for k, v in options.items() if k in names})
+        check_network(options.get("network", "model"), IMAGENET)
 
     @validate_ranges
     def __init__(
@@ -59,34 +108,28 @@ class StyleTransfer(TrainEndCapture):
         network: str = "model",
         content_layer: str | None = None,
         style_layers: Sequence[str] | None = None,
-        steps: PositiveInt = 300,
-        learning_rate: PositiveFloat = 0.02,
-        content_weight: NonNegativeFloat = 1.0,
-        style_weight: NonNegativeFloat = 1.0,
-        tv_weight: NonNegativeFloat = 1.0,
-        init: str = "content",
+        steps: PositiveInt = StyleSettings.steps,
+        learning_rate: PositiveFloat = StyleSettings.learning_rate,
+        content_weight: NonNegativeFloat = StyleSettings.content_weight,
+        style_weight: NonNegativeFloat = StyleSettings.style_weight,
+        tv_weight: NonNegativeFloat = StyleSettings.tv_weight,
+        init: str = StyleSettings.init,
         every_n_epochs: Every = None,
         verbose: int = 0,
     ):
         super().__init__(out_dir, every_n_epochs, verbose)
         self.content, self.style = _picture("content", content), _picture("style", style)
-        from convwatch.techniques.style_transfer import check_style_settings
-
-        # now, not after training
-        check_style_settings(steps, learning_rate, content_weight, style_weight, tv_weight, init)
+        self.settings = StyleSettings(
+            steps, learning_rate, content_weight, style_weight, tv_weight, init
+        )  # checks them now, not after training
         self.network = check_network(network, IMAGENET)
         self.content_layer = content_layer
         self.style_layers = tuple(style_layers) if style_layers else None
-        self.steps, self.learning_rate = steps, learning_rate
-        self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
-        self.init = init
         self._imagenet: Any = None
         self._note: str | None = None
 
     def _features(self) -> tuple[Any, str, Sequence[str], str]:
         """The network, its content layer, its style layers, and a sentence saying which."""
-        from convwatch.techniques import backbones as networks
-
         if use_imagenet(self.network, IMAGENET):
             if self._imagenet is None:
                 self._imagenet = networks.imagenet_network(IMAGENET)
@@ -94,8 +137,6 @@ class StyleTransfer(TrainEndCapture):
             style = self.style_layers or networks.VGG19_STYLE_LAYERS
             weights = networks.imagenet_weights_path(IMAGENET)
             return self._imagenet, content, style, f"VGG19 with ImageNet weights ({weights})"
-        from convwatch.techniques.layers import find_layers
-
         model = self.model
         if model.name == networks.RANDOM_MULTISCALE:
             content = self.content_layer or networks.RANDOM_CONTENT_LAYER
@@ -116,15 +157,10 @@ class StyleTransfer(TrainEndCapture):
         # A network that cannot take these pictures' sizes or a missing layer fails now, not
         # after the training.
         if self.model.built:
-            from convwatch.techniques.any_size import feature_extractor
-
             network, content_layer, style_layers, _ = self._features()
-            feature_extractor(network, [content_layer, *style_layers])
+            any_size_extractor(network, [content_layer, *style_layers])
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        from convwatch.plots.optimized_images import image_columns, loss_curves
-        from convwatch.techniques.style_transfer import style_transfer
-
         network, content_layer, style_layers, note = self._features()
         self._note = (
             f"Style transfer network: {note}; content layer {content_layer}, style layers "
@@ -136,7 +172,7 @@ class StyleTransfer(TrainEndCapture):
 
         def progress(done: int, steps: int, loss: float) -> None:
             if self.verbose:
-                print(f"StyleTransfer: step {done}/{steps}, loss {loss:.4g}", flush=True)
+                logger.info("StyleTransfer: step %d/%d, loss %.4g", done, steps, loss)
 
         result = style_transfer(
             network,
@@ -144,12 +180,7 @@ class StyleTransfer(TrainEndCapture):
             style,
             content_layer=content_layer,
             style_layers=style_layers,
-            steps=self.steps,
-            learning_rate=self.learning_rate,
-            content_weight=self.weights["content"],
-            style_weight=self.weights["style"],
-            tv_weight=self.weights["tv"],
-            init=self.init,
+            **dataclasses.asdict(self.settings),
             progress=progress,
         )
         title = f"style transfer, {tag}: {network.name}"
@@ -166,7 +197,7 @@ class StyleTransfer(TrainEndCapture):
             },
         )
         if self.verbose:
-            print(f"StyleTransfer: {tag} in {self.out_dir}")
+            logger.info("StyleTransfer: %s in %s", tag, self.out_dir)
 
     def run_notes(self) -> list[str]:
         """Which network gave the features, in a sentence (console, run.json, report)."""

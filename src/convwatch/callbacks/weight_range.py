@@ -6,12 +6,15 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+import keras
 import numpy as np
 
 from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.base.ranges import validate_ranges
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.techniques import find_layers
+from convwatch.techniques.layers import get_layer
 
 
 class WeightRange(Capture):
@@ -32,6 +35,8 @@ class WeightRange(Capture):
         >>> cb = WeightRange(out_dir="run/weights")  # doctest: +SKIP
     """
 
+    group = "The smallest and largest weight of each layer as training goes."
+
     @validate_ranges
     def __init__(
         self,
@@ -48,11 +53,6 @@ class WeightRange(Capture):
         self._rows = []
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        import keras
-
-        from convwatch.techniques import find_layers
-        from convwatch.techniques.layers import get_layer
-
         names = (
             self.layers if self.layers is not None else find_layers(self.model, ("conv", "dense"))
         )

@@ -76,7 +76,7 @@ def load() -> Dataset:
     if os.environ.get(DEBIAN_DATASETS_ENV):
         debian_label += f" (via {DEBIAN_DATASETS_ENV})"
     places += [
-        (keras_cache_dir() / "fashion-mnist", "Keras cache"),
+        (keras_cache_dir("datasets") / "fashion-mnist", "Keras cache"),
         (debian_fashion_dir(), debian_label),
     ]
     tried = [] if os.environ.get(DIR_ENV) else [f"{DIR_ENV} (not set)"]
@@ -89,13 +89,13 @@ def load() -> Dataset:
         tried.append("download (skipped: CONVWATCH_OFFLINE=1)")
     else:
         try:
-            import keras
+            import keras  # heavy, and needed only to download
 
             (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
         except Exception as error:  # any download failure: report it with the rest
             tried.append(f"download ({short_reason(error)})")
         else:
-            where = keras_cache_dir() / "fashion-mnist"
+            where = keras_cache_dir("datasets") / "fashion-mnist"
             return _dataset(
                 f"full Fashion-MNIST (downloaded by Keras to {where})",
                 np.asarray(x_train, np.uint8)[..., np.newaxis],

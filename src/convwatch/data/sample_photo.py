@@ -8,9 +8,11 @@ The target is the class id 0, so the classifier path of the runner accepts it.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from convwatch.base.ranges import PhotoSize, Range, problem
 from convwatch.data.dataset import Dataset
@@ -28,8 +30,7 @@ def load(
     if photo not in PHOTOS:
         raise DataError(f"sample_photo: photo must be one of {', '.join(PHOTOS)}, got {photo!r}")
     check_size(size, "sample_photo: size")
-    from PIL import Image
-    from sklearn.datasets import load_sample_image
+    from sklearn.datasets import load_sample_image  # heavy (about a second): only when used
 
     image = Image.fromarray(load_sample_image(f"{photo}.jpg"))
     if square:
@@ -58,13 +59,9 @@ def check_size(size: Any, what: str = "size") -> None:
 
 def check_photo(photo: Any) -> str:
     """ "sample" for a name in PHOTOS, "file" for an existing file's path; else DataError."""
-    import os
-
     if isinstance(photo, str) and photo in PHOTOS:
         return "sample"
     if isinstance(photo, str | os.PathLike) and os.path.isfile(photo):
-        from PIL import Image, UnidentifiedImageError
-
         try:
             with Image.open(photo):  # reads the header only
                 return "file"
@@ -82,8 +79,6 @@ def photo_image(photo: str, size: PhotoSize = 192, gray: bool = False) -> np.nda
     check_size(size)
     if check_photo(photo) == "sample":
         return load(photo, gray=gray, size=size).x_train[0].astype(np.float32) / 255.0
-    from PIL import Image
-
     try:
         image = Image.open(photo).convert("L" if gray else "RGB")
     except OSError as error:  # a file that changed since check_photo

@@ -13,6 +13,7 @@ import keras
 from keras import layers
 
 from convwatch.base.ranges import PositiveFloat, PositiveInt, Range, validate_ranges
+from convwatch.models.recombine import recombine
 
 # Keras' Dropout takes [0, 1], but a rate of 1 drops everything and divides by 1 - rate = 0.
 DropoutRate = Annotated[float, Range(0, 1, high_open=True)]
@@ -76,8 +77,6 @@ class ChannelRecombine(layers.Layer):
         self.channels = channels
 
     def call(self, maps):
-        from convwatch.models.recombine import recombine
-
         return recombine(maps, self.channels)
 
     def compute_output_shape(self, input_shape):

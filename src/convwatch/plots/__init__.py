@@ -6,9 +6,8 @@ from convwatch.plots.classification import (
     errors_by_class_figure,
     per_class_accuracy_figure,
     prediction_grid_figure,
-    sweep_curves_figure,
 )
-from convwatch.plots.curves import plot_history
+from convwatch.plots.curves import plot_history, sweep_curves_figure
 from convwatch.plots.embedding import neighbour_strips_figure, scatter_figure, thumbnail_map
 from convwatch.plots.figure import new_figure
 from convwatch.plots.filter_atlas import atlas_text, filter_atlas

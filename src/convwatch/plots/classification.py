@@ -1,19 +1,19 @@
 """Pictures of a classifier's results: accuracy bars, confusion matrix, image grids, class scores.
 
 Arrays in (counts, labels, probabilities, images), matplotlib figures out; the numbers come from
-`convwatch.techniques.confusion`. Images may be normalised any way (unit, standard): they
-are rescaled with one min/max over the whole batch, which undoes any global affine scaling and
-keeps the images' contrast relative to each other.
+the caller (`convwatch.techniques.confusion` computes them). Images may be normalised any way
+(unit, standard): they are rescaled with one min/max over the whole batch, which undoes any
+global affine scaling and keeps the images' contrast relative to each other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from convwatch.plots.figure import new_figure
+from convwatch.plots.figure import colormap, new_figure
 
 RIGHT, WRONG = "#1a7f37", "#c62828"  # green for a right prediction, red for a wrong one
 
@@ -77,15 +77,13 @@ def confusion_matrix_figure(counts: Any, class_names: Sequence[str] | None = Non
 
     Rows are true classes, columns predictions; each cell is written in, in white on dark cells.
     """
-    from convwatch.techniques.confusion import normalize_rows
-
     counts = np.asarray(counts)
     names = _names(len(counts), class_names)
     k = len(counts)
     fig, axes = new_figure(1, 2, panel_size=(0.62 * k + 2.6, 0.55 * k + 2.2))
     panels = (
         (counts, "counts", "{:d}"),
-        (normalize_rows(counts) * 100, "% of the true class", "{:.1f}"),
+        (_row_percentages(counts), "% of the true class", "{:.1f}"),
     )
     for ax, (values, what, fmt) in zip(axes, panels, strict=True):
         ax.imshow(values, cmap="Blues")
@@ -108,15 +106,19 @@ def confusion_matrix_figure(counts: Any, class_names: Sequence[str] | None = Non
     return fig
 
 
+def _row_percentages(counts: np.ndarray) -> np.ndarray:
+    """Each row as percentages of its total; a row with no examples stays all zero."""
+    totals = counts.sum(axis=1, keepdims=True).astype(np.float64)
+    return np.divide(100.0 * counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+
+
 def errors_by_class_figure(counts: Any, class_names: Sequence[str] | None = None, title=""):
     """The wrong predictions of each true class as one bar, split by what they were taken for."""
-    import matplotlib
-
     counts = np.asarray(counts)
     k = len(counts)
     names = _names(k, class_names)
     off = counts * (1 - np.eye(k, dtype=counts.dtype))
-    colours = matplotlib.colormaps["tab10" if k <= 10 else "tab20"]
+    colours = colormap("tab10" if k <= 10 else "tab20")
     fig, ax = new_figure(1, 1, panel_size=(8.0, 0.45 * k + 1.6))
     left = np.zeros(k)
     for j in range(k):
@@ -222,40 +224,4 @@ def class_scores_figure(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
-
-
-def sweep_curves_figure(
-    histories: Mapping[str, Mapping[str, Sequence[float]]],
-    metrics: Sequence[str] = ("loss", "accuracy"),
-    title: str = "",
-):
-    """Every run of a sweep on shared axes: one panel per metric and split (train, validation).
-
-    Args:
-        histories: run label -> Keras-style history (metric name -> one value per epoch).
-        metrics: the metrics to draw; a panel whose metric no run has is left out.
-    """
-    keys = [
-        k for m in metrics for k in (m, f"val_{m}") if any(h.get(k) for h in histories.values())
-    ]
-    cols = 2 if len(keys) > 1 else 1
-    rows = max(1, -(-len(keys) // cols))
-    fig, axes = new_figure(rows, cols, panel_size=(5.2, 3.6), squeeze=False)
-    for ax, key in zip(axes.flat, keys, strict=False):
-        for label, history in histories.items():
-            values = history.get(key) or []
-            if len(values):
-                ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=label)
-        split = "validation" if key.startswith("val_") else "train"
-        ax.set_title(f"{key.removeprefix('val_')} ({split})")
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(keys) :]:
-        ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center right", fontsize=9)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0, 0.84, 1))
     return fig

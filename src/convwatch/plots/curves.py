@@ -1,4 +1,5 @@
-"""Training curves: one panel per metric, the training and validation lines on it."""
+"""Training curves: one panel per metric with the training and validation lines on it, for one
+run (`plot_history`) or for every run of a sweep on shared axes (`sweep_curves_figure`)."""
 
 from __future__ import annotations
 
@@ -27,4 +28,40 @@ def plot_history(history: Mapping[str, Sequence[float]], title: str = "") -> obj
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def sweep_curves_figure(
+    histories: Mapping[str, Mapping[str, Sequence[float]]],
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    title: str = "",
+):
+    """Every run of a sweep on shared axes: one panel per metric and split (train, validation).
+
+    Args:
+        histories: run label -> Keras-style history (metric name -> one value per epoch).
+        metrics: the metrics to draw; a panel whose metric no run has is left out.
+    """
+    keys = [
+        k for m in metrics for k in (m, f"val_{m}") if any(h.get(k) for h in histories.values())
+    ]
+    cols = 2 if len(keys) > 1 else 1
+    rows = max(1, -(-len(keys) // cols))
+    fig, axes = new_figure(rows, cols, panel_size=(5.2, 3.6), squeeze=False)
+    for ax, key in zip(axes.flat, keys, strict=False):
+        for label, history in histories.items():
+            values = history.get(key) or []
+            if len(values):
+                ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=label)
+        split = "validation" if key.startswith("val_") else "train"
+        ax.set_title(f"{key.removeprefix('val_')} ({split})")
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 0.84, 1))
     return fig

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from convwatch.plots.figure import colormap, new_figure
+
 
 def _label_name(label: Any, class_names: Sequence[str] | None) -> str:
     if class_names is not None and 0 <= int(label) < len(class_names):
@@ -41,18 +43,13 @@ def scatter_figure(
     The legend sits outside the axes on the right, so it never hides points; the axes have no
     ticks (t-SNE coordinates have no units). y points up, as in `thumbnail_map`.
     """
-    from convwatch.plots.figure import new_figure
-
     coords, labels = np.asarray(coords, dtype=np.float32), np.asarray(labels).reshape(-1)
     if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) != len(labels):
         raise ValueError(
             f"`coords` must be (n, 2) and `labels` (n,). Received: {coords.shape}, {labels.shape}"
         )
     classes = np.unique(labels)
-    cmap = "tab10" if len(classes) <= 10 else "tab20"
-    import matplotlib
-
-    colours = matplotlib.colormaps[cmap]
+    colours = colormap("tab10" if len(classes) <= 10 else "tab20")
     fig, ax = new_figure(1, 1, panel_size=(7.5, 6.0))
     for i, c in enumerate(classes):
         mask = labels == c
@@ -147,18 +144,29 @@ def neighbour_strips_figure(
         title: the figure's title.
         panel: inches per image. Defaults to 1.3.
     """
-    from convwatch.plots.figure import new_figure
-
     x = _as_unit_images(images)
     queries = np.asarray(queries, dtype=int).reshape(-1)
     neighbours = np.asarray(neighbours, dtype=int).reshape(len(queries), -1)
+    q, k = neighbours.shape
+    canvas, spots = _strips(x, queries, neighbours)
+    # One image on one axes, not q * (k + 1) axes: the figure draws in a fraction of the time.
+    fig, ax = new_figure(1, 1, panel_size=(panel * (k + 1.3), (panel + 0.25) * max(q, 1)))
+    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    _name_panels(ax, spots, x.shape[1:3], labels, class_names)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _strips(x: np.ndarray, queries: np.ndarray, neighbours: np.ndarray):
+    """The strips on one white canvas, and per panel `(row, col, index, query, left, top)`."""
     q, k = neighbours.shape
     h, w = x.shape[1:3]
     gap, head = max(2, w // 6), max(4, h // 3)  # white between panels; room for the titles
     rgb = x.ndim == 4 and x.shape[-1] == 3
     canvas = np.ones((q * (h + head), (k + 1) * w + k * gap + gap, *((3,) if rgb else ())))
-    # One image on one axes, not q * (k + 1) axes: the figure draws in a fraction of the time.
-    fig, ax = new_figure(1, 1, panel_size=(panel * (k + 1.3), (panel + 0.25) * max(q, 1)))
     spots = []
     for row, (query, near) in enumerate(zip(queries, neighbours, strict=True)):
         top = row * (h + head) + head
@@ -167,8 +175,12 @@ def neighbour_strips_figure(
             tile = x[index][..., 0] if (x.ndim == 4 and not rgb) else x[index]
             canvas[top : top + h, left : left + w] = tile
             spots.append((row, col, index, query, left, top))
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_axis_off()
+    return canvas, spots
+
+
+def _name_panels(ax, spots, size: tuple[int, int], labels, class_names) -> None:
+    """Frame the queries; title each panel with its class, red where a neighbour's differs."""
+    h, w = size
     for _row, col, index, query, left, top in spots:
         name = "" if labels is None else _label_name(labels[index], class_names)
         if col == 0:
@@ -189,13 +201,9 @@ def neighbour_strips_figure(
             color=colour,
             weight=weight,
         )
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
 
 
 def _frame(left: int, top: int, w: int, h: int):
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Rectangle  # heavy, as in figure.py
 
     return Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor="black", linewidth=2.5)

@@ -1,4 +1,7 @@
-"""Matplotlib set up for files, not screens: the Agg backend, chosen before pyplot loads."""
+"""Matplotlib set up for files, not screens: the Agg backend, chosen before pyplot loads.
+
+Matplotlib is imported here, inside the functions, and nowhere else in `plots/` at module level:
+it takes a good part of a second, and `import convwatch` must not pay it."""
 
 from __future__ import annotations
 
@@ -16,3 +19,10 @@ def new_figure(
 
     size = (panel_size[0] * cols, panel_size[1] * rows)
     return plt.subplots(rows, cols, figsize=size, **kwargs)
+
+
+def colormap(name: str) -> Any:
+    """Matplotlib's colour map `name` (matplotlib loads here, when a picture needs colours)."""
+    import matplotlib
+
+    return matplotlib.colormaps[name]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image, ImageDraw
 
-from convwatch.plots.frames import _font
+from convwatch.plots.frames import default_font
 
 BLOCK = 96  # target side in pixels of a picture
 EXEMPLAR_BLOCK = 120  # target side of the block of exemplars beside it
@@ -54,8 +56,6 @@ def filter_atlas(
     Returns:
         uint8 `(H, W, 3)`. Same arguments of the same shapes give the same size (GIF frames).
     """
-    from PIL import Image, ImageDraw
-
     pictures = _displayable(pictures)
     count = len(pictures)
     dead = np.zeros(count, bool) if dead is None else np.asarray(dead, bool)
@@ -66,49 +66,91 @@ def filter_atlas(
         or (patches is not None and len(patches) != count)
     ):
         raise ValueError("pictures, filters, dead and exemplars must have one entry per filter.")
-    scale = max(1, BLOCK // max(pictures.shape[1:3]))
-    side = (pictures.shape[1] * scale + 4, pictures.shape[2] * scale + 4)  # with the outline
-    label_font, small = _font(13), _font(12)
-    label_h = 18
-    block = _exemplar_block_size(patches) if patches is not None else (0, 0)
-    tile_w = max(2 * PAD + side[1] + (PAD + block[1] if patches is not None else 0), 120)
-    tile_h = 2 * PAD + label_h + max(side[0], block[0])
-    cols = cols or max(1, min(count, 8, math.ceil(math.sqrt(2 * count))))
-    rows = math.ceil(count / cols)
-    width = max(cols * (tile_w + MARGIN) + MARGIN, 520)
-    header = _header_lines(title, subtitle, width, small)
-    header_h = MARGIN + sum(h for _, _, h in header) + 4
-    canvas = Image.new("RGB", (width, header_h + rows * (tile_h + MARGIN) + MARGIN), "white")
+    layout = _layout(pictures, patches, cols, title, subtitle)
+    canvas = Image.new("RGB", (layout.width, layout.height), "white")
     draw = ImageDraw.Draw(canvas)
     y = MARGIN
-    for text, font, height in header:
+    for text, font, height in layout.header:
         draw.text((MARGIN, y), text, fill="black", font=font)
         y += height
     for i in range(count):
-        r, c = divmod(i, cols)
-        x0, y0 = MARGIN + c * (tile_w + MARGIN), header_h + r * (tile_h + MARGIN)
-        box = [x0, y0, x0 + tile_w - 1, y0 + tile_h - 1]
+        x0, y0 = layout.tile_origin(i)
+        box = [x0, y0, x0 + layout.tile_w - 1, y0 + layout.tile_h - 1]
         draw.rectangle(box, fill=DEAD_FILL if dead[i] else TILE_FILL)
         label = f"#{filters[i]}"
-        x0, y0 = x0 + PAD, y0 + PAD
         if dead[i]:
-            draw.text((x0, y0), f"{label}   dead", fill=DEAD_TEXT, font=label_font)
-            draw.text((x0, y0 + label_h + 8), "never above 0 on", fill=DEAD_TEXT, font=small)
-            draw.text((x0, y0 + label_h + 24), "any probe image", fill=DEAD_TEXT, font=small)
+            _draw_dead(draw, (x0 + PAD, y0 + PAD), label)
             continue
         if activations is not None:
             label += f"   peak {float(np.asarray(activations)[i][0]):.3g}"
-        draw.text((x0, y0), label, fill="black", font=label_font)
-        top = y0 + label_h
-        draw.rectangle([x0, top, x0 + side[1] - 1, top + side[0] - 1], fill=PICTURE_EDGE)
-        canvas.paste(Image.fromarray(_scaled(pictures[i], scale)), (x0 + 2, top + 2))
-        if patches is not None:
-            origin = (x0 + side[1] + PAD, top)
-            draw.rectangle(
-                [*origin, origin[0] + block[1] - 1, origin[1] + block[0] - 1], fill=EXEMPLAR_BACK
-            )
-            _paste_block(canvas, patches[i], (origin[0] + GAP, origin[1] + GAP))
+        tile_patches = None if patches is None else patches[i]
+        _draw_tile(canvas, draw, (x0 + PAD, y0 + PAD), label, pictures[i], tile_patches, layout)
     return np.asarray(canvas)
+
+
+LABEL_H = 18  # height of a tile's label line
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Sizes and places of an atlas: its tiles, the picture in a tile, the header."""
+
+    scale: int  # whole magnification of the pictures
+    side: tuple[int, int]  # (h, w) of a picture with its 2-pixel outline
+    block: tuple[int, int]  # (h, w) of the exemplar block; (0, 0) with no exemplars
+    tile_w: int
+    tile_h: int
+    cols: int
+    width: int
+    height: int
+    header: list  # [(text, font, line height)]
+    header_h: int
+
+    def tile_origin(self, i: int) -> tuple[int, int]:
+        r, c = divmod(i, self.cols)
+        return MARGIN + c * (self.tile_w + MARGIN), self.header_h + r * (self.tile_h + MARGIN)
+
+
+def _layout(pictures, patches, cols: int | None, title: str, subtitle: str) -> _Layout:
+    count = len(pictures)
+    scale = max(1, BLOCK // max(pictures.shape[1:3]))
+    side = (pictures.shape[1] * scale + 4, pictures.shape[2] * scale + 4)  # with the outline
+    block = _exemplar_block_size(patches) if patches is not None else (0, 0)
+    tile_w = max(2 * PAD + side[1] + (PAD + block[1] if patches is not None else 0), 120)
+    tile_h = 2 * PAD + LABEL_H + max(side[0], block[0])
+    cols = cols or max(1, min(count, 8, math.ceil(math.sqrt(2 * count))))
+    rows = math.ceil(count / cols)
+    width = max(cols * (tile_w + MARGIN) + MARGIN, 520)
+    header = _header_lines(title, subtitle, width, default_font(12))
+    header_h = MARGIN + sum(h for _, _, h in header) + 4
+    height = header_h + rows * (tile_h + MARGIN) + MARGIN
+    return _Layout(scale, side, block, tile_w, tile_h, cols, width, height, header, header_h)
+
+
+def _draw_dead(draw, xy: tuple[int, int], label: str) -> None:
+    """A dead filter's tile: its label and why it is dead, no pictures."""
+    x0, y0 = xy
+    small = default_font(12)
+    draw.text((x0, y0), f"{label}   dead", fill=DEAD_TEXT, font=default_font(13))
+    draw.text((x0, y0 + LABEL_H + 8), "never above 0 on", fill=DEAD_TEXT, font=small)
+    draw.text((x0, y0 + LABEL_H + 24), "any probe image", fill=DEAD_TEXT, font=small)
+
+
+def _draw_tile(canvas, draw, xy, label: str, picture, patches, layout: _Layout) -> None:
+    """A live filter's tile: the label, the outlined picture, and its exemplars to the right."""
+    x0, y0 = xy
+    side = layout.side
+    draw.text((x0, y0), label, fill="black", font=default_font(13))
+    top = y0 + LABEL_H
+    draw.rectangle([x0, top, x0 + side[1] - 1, top + side[0] - 1], fill=PICTURE_EDGE)
+    canvas.paste(Image.fromarray(_scaled(picture, layout.scale)), (x0 + 2, top + 2))
+    if patches is not None:
+        origin = (x0 + side[1] + PAD, top)
+        block = layout.block
+        draw.rectangle(
+            [*origin, origin[0] + block[1] - 1, origin[1] + block[0] - 1], fill=EXEMPLAR_BACK
+        )
+        _paste_block(canvas, patches, (origin[0] + GAP, origin[1] + GAP))
 
 
 def atlas_text(
@@ -189,8 +231,6 @@ def _exemplar_block_size(patches: np.ndarray) -> tuple[int, int]:
 
 
 def _paste_block(canvas, patches: np.ndarray, origin: tuple[int, int]) -> None:
-    from PIL import Image
-
     _, cols = _grid_shape(len(patches))
     scale = _patch_scale(*patches.shape[:3])
     h, w = patches.shape[1] * scale, patches.shape[2] * scale
@@ -202,10 +242,8 @@ def _paste_block(canvas, patches: np.ndarray, origin: tuple[int, int]) -> None:
 
 def _header_lines(title: str, subtitle: str, width: int, small):
     """[(text, font, line height)]: the title, then the subtitle wrapped to `width`."""
-    from PIL import Image, ImageDraw
-
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    lines = [(title, _font(16), 22)] if title else []
+    lines = [(title, default_font(16), 22)] if title else []
     words, line = subtitle.split(), ""
     for word in words:
         candidate = f"{line} {word}".strip()

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from convwatch.plots.mural import to_uint8_frame
 
 
-def _font(height: int):
+@functools.cache  # loading the font file costs more than drawing a label with it
+def default_font(height: int):
     """Pillow's default font at `height` px (its bitmap font where FreeType is missing)."""
-    from PIL import ImageFont
-
     try:
         return ImageFont.load_default(size=height)
     except (TypeError, OSError, ImportError):  # Pillow < 10.1 or no FreeType
@@ -31,8 +32,6 @@ def caption_frame(frame: Any, text: str, font_size: int | None = None) -> np.nda
     Returns:
         uint8 `(H + band, W)` or `(H + band, W, 3)`: the frame's own mode, gray stays gray.
     """
-    from PIL import Image, ImageDraw
-
     frame = np.asarray(frame)
     if frame.ndim == 3 and frame.shape[-1] == 1:
         frame = frame[..., 0]
@@ -42,7 +41,7 @@ def caption_frame(frame: Any, text: str, font_size: int | None = None) -> np.nda
             f"Received: {frame.dtype} {frame.shape}"
         )
     h, w = frame.shape[:2]
-    font = _font(font_size or max(11, w // 16))
+    font = default_font(font_size or max(11, w // 16))
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
     left, _, right, _ = probe.textbbox((0, 0), text, font=font)
     # the band's height comes from a reference string, so every caption of a GIF is the same size

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from convwatch.plots.classification import RIGHT, WRONG
-from convwatch.plots.figure import new_figure
+from convwatch.plots.figure import colormap, new_figure
 
 # Sequential maps (>= 0) and signed ones (red: the evidence side, as on the sequential maps).
 SEQUENTIAL, DIVERGING = "inferno", "RdBu_r"
@@ -148,20 +148,9 @@ def interpretation_figure(
     Returns:
         A matplotlib figure.
     """
-    shown = as_rgb(images)
-    labels = np.asarray(labels).reshape(-1)
-    probs = np.asarray(probabilities, np.float64)
-    if len(labels) != len(shown) or probs.shape[:1] != (len(shown),):
-        raise ValueError(
-            f"need a label and outputs per image. Received: images {shown.shape}, "
-            f"labels {labels.shape}, probabilities {probs.shape}"
-        )
+    shown, labels, probs = _rows(images, labels, probabilities)
     maps = [_as_maps(c, shown.shape[:3]) for c in columns]
-    # Grid columns: the image, then per map its tile, its colour bar and maybe its overlay.
-    widths, heads = [1.0], [""]  # the image's title is its row's label
-    for column in columns:
-        widths += [1.0, 0.07] + [1.0] * column.overlay
-        heads += [column.title, ""] + ["over the image"] * column.overlay
+    widths, heads = _grid_columns(columns)
     size = (0.6 + panel * sum(widths) + 0.75 * len(columns), 0.9 + (panel + 0.35) * len(shown))
     fig, grid = new_figure(
         len(shown), len(widths), panel_size=(size[0] / len(widths), size[1] / len(shown)),
@@ -169,12 +158,9 @@ def interpretation_figure(
     )  # fmt: skip
     for row, axes in enumerate(grid):
         _image_tile(axes[0], shown[row], int(labels[row]), probs[row], class_names, score)
-        limits, k = _limits(columns, maps, row), 1
-        for column, values in zip(columns, maps, strict=True):
-            _map_tile(fig, axes[k], axes[k + 1], column, values[row], shown[row], limits)
-            if column.overlay:
-                _overlay_tile(axes[k + 2], column, values[row], shown[row], limits)
-            k += 2 + column.overlay
+        _map_tiles(
+            fig, axes[1:], columns, [m[row] for m in maps], shown[row], _limits(columns, maps, row)
+        )
     for ax, head in zip(grid[0], heads, strict=True):
         if head:
             ax.set_title(head, fontsize=9)
@@ -183,6 +169,39 @@ def interpretation_figure(
         lines = [textwrap.fill(line, chars) for line in title.splitlines()]
         fig.suptitle("\n".join(lines), fontsize=10)
     return fig
+
+
+def _rows(images, labels, probabilities) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The images as RGB in [0, 1], the labels `(N,)` and the outputs `(N, K)`, checked."""
+    shown = as_rgb(images)
+    labels = np.asarray(labels).reshape(-1)
+    probs = np.asarray(probabilities, np.float64)
+    if len(labels) != len(shown) or probs.shape[:1] != (len(shown),):
+        raise ValueError(
+            f"need a label and outputs per image. Received: images {shown.shape}, "
+            f"labels {labels.shape}, probabilities {probs.shape}"
+        )
+    return shown, labels, probs
+
+
+def _grid_columns(columns: Sequence[MapColumn]) -> tuple[list[float], list[str]]:
+    """Width ratios and titles of the grid's columns: the image, then per map its tile, its
+    colour bar and maybe its overlay. The image's title is its row's label, so no head."""
+    widths, heads = [1.0], [""]
+    for column in columns:
+        widths += [1.0, 0.07] + [1.0] * column.overlay
+        heads += [column.title, ""] + ["over the image"] * column.overlay
+    return widths, heads
+
+
+def _map_tiles(fig, axes, columns: Sequence[MapColumn], values, image, limits) -> None:
+    """One row's maps, each with its colour bar (and overlay), left to right from `axes[0]`."""
+    k = 0
+    for column, value in zip(columns, values, strict=True):
+        _map_tile(fig, axes[k], axes[k + 1], column, value, image, limits)
+        if column.overlay:
+            _overlay_tile(axes[k + 2], column, value, image, limits)
+        k += 2 + column.overlay
 
 
 def _bare(ax) -> None:
@@ -201,7 +220,7 @@ def _image_tile(ax, image, label: int, probabilities, class_names, score: str) -
 
 def _map_tile(fig, ax, cax, column: MapColumn, values, image, limits) -> None:
     """The map on the row's scale, its colour bar in `cax`, the outline and the empty note."""
-    import matplotlib.ticker as ticker
+    import matplotlib.ticker as ticker  # heavy, as in figure.py
 
     _bare(ax)
     if not np.any(values):
@@ -229,15 +248,13 @@ def _map_tile(fig, ax, cax, column: MapColumn, values, image, limits) -> None:
 
 def _overlay_tile(ax, column: MapColumn, values, image, limits) -> None:
     """The image, with the map's colour laid on where the map is strong (opacity = |value|)."""
-    import matplotlib
-
     ax.imshow(image, interpolation="nearest")
     _bare(ax)
     if not np.any(values):
         _say(ax, column.empty)
     if values.ndim != 2 or not np.any(values):
         return
-    cmap = matplotlib.colormaps[DIVERGING if column.diverging else SEQUENTIAL]
+    cmap = colormap(DIVERGING if column.diverging else SEQUENTIAL)
     low, high = limits
     rgba = cmap(np.clip((values - low) / (high - low), 0, 1))
     rgba[..., 3] = 0.85 * np.clip(np.abs(values) / high, 0, 1)

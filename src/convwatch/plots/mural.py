@@ -12,15 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from convwatch.plots.figure import colormap, new_figure
+from convwatch.plots.scaling import min_max
+
 NORMALIZE_MODES = ("each", "global", "none")
-
-
-def _min_max(x: np.ndarray) -> np.ndarray:
-    """Scale `x` to [0, 1]; a constant array becomes all zeros (a dead map shows dark)."""
-    low, high = float(x.min()), float(x.max())
-    if high - low <= 0 or not math.isfinite(high - low):
-        return np.zeros_like(x)
-    return (x - low) / (high - low)
 
 
 def tile(
@@ -60,9 +55,9 @@ def tile(
     if pad < 0:
         raise ValueError(f"`pad` must be >= 0. Received: pad={pad}")
     if normalize == "each":
-        x = np.stack([_min_max(t) for t in x])
+        x = np.stack([min_max(t) for t in x])
     elif normalize == "global":
-        x = _min_max(x)
+        x = min_max(x)
 
     n, h, w = x.shape[:3]
     cols = max(1, min(cols or math.ceil(math.sqrt(n)), n))
@@ -120,8 +115,6 @@ def mural_figure(
             about 600 px, and never below 3 (a 28 px tile comes out at least 84 px wide).
         dpi: the dpi the figure will be saved at (`atomic.write_figure` uses 100).
     """
-    from convwatch.plots.figure import new_figure
-
     grid = np.asarray(grid)
     if grid.ndim == 3 and grid.shape[-1] == 1:
         grid = grid[..., 0]
@@ -134,9 +127,7 @@ def mural_figure(
     fig, ax = new_figure(1, 1, panel_size=(width, height + title_in), dpi=dpi)
     fig.subplots_adjust(left=0, right=1, bottom=0, top=height / (height + title_in))
     if grid.ndim == 2:
-        import matplotlib
-
-        colours = matplotlib.colormaps[cmap].with_extremes(bad="white")  # NaN padding
+        colours = colormap(cmap).with_extremes(bad="white")  # NaN padding
         ax.imshow(np.ma.masked_invalid(grid), cmap=colours, interpolation="nearest")
     else:
         ax.imshow(np.clip(np.nan_to_num(grid, nan=1.0), 0, 1), interpolation="nearest")
@@ -170,9 +161,7 @@ def to_uint8_frame(grid: Any, size: int | None = 256, cmap: str | None = None) -
     if grid.dtype != np.uint8:
         unit = grid.astype(np.float32)
         if cmap and grid.ndim == 2:
-            import matplotlib
-
-            colours = matplotlib.colormaps[cmap].with_extremes(bad="white")  # NaN padding
+            colours = colormap(cmap).with_extremes(bad="white")  # NaN padding
             unit = colours(np.ma.masked_invalid(unit))[..., :3]
         unit = np.clip(np.nan_to_num(unit, nan=1.0), 0.0, 1.0)
         grid = np.round(unit * 255).astype(np.uint8)

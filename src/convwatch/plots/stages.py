@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from convwatch.plots.mural import _min_max
+from convwatch.plots.scaling import min_max
 
 
 def stages_grid(maps: Mapping[str, Any], pad: int = 2) -> np.ndarray:
@@ -39,5 +39,5 @@ def stages_grid(maps: Mapping[str, Any], pad: int = 2) -> np.ndarray:
     for col, a in enumerate(enlarged):
         for row in range(channels):
             top, left = row * (height + pad), col * (width + pad)
-            grid[top : top + a.shape[0], left : left + a.shape[1]] = _min_max(a[..., row])
+            grid[top : top + a.shape[0], left : left + a.shape[1]] = min_max(a[..., row])
     return grid

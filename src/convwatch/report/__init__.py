@@ -1,6 +1,9 @@
-"""Reading run folders and showing them: the one reader, comparison tables, the HTML pages,
-overlays of several runs, and TensorBoard images."""
+"""Reading run folders and showing them: the one reader (`reader`), comparison tables
+(`compare`), the HTML pages (`pages`, drawn by Jinja2 templates from the dicts of `run_page`,
+`compare_page`, `sweep_page` and `index_page`), overlays of several runs (`overlays`) and
+TensorBoard images (`tensorboard_images`)."""
 
+from convwatch.report.compare import compare_table, format_table
 from convwatch.report.pages import (
     write_compare_report,
     write_reports,
@@ -8,8 +11,13 @@ from convwatch.report.pages import (
     write_run_report,
     write_sweep_report,
 )
+from convwatch.report.reader import find_runs, load_run
 
 __all__ = [
+    "compare_table",
+    "find_runs",
+    "format_table",
+    "load_run",
     "write_compare_report",
     "write_reports",
     "write_results_index",

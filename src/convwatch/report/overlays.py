@@ -14,6 +14,8 @@ panel per channel) and `losses.png` (each run's training loss per epoch, log sca
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,8 +23,12 @@ from typing import Any
 
 from convwatch.base import atomic, layout
 from convwatch.base.layout import file_stem
+from convwatch.report.reader import load_run, read_sweep
+
+logger = logging.getLogger(__name__)
 
 TRACKER_DIR = Path(layout.ARTIFACTS_DIR) / "PixelTracker"
+Trace = tuple[list[int], list[list[float]]]  # steps, and per step one value per channel
 
 
 def _read(path: Path, reader: Any) -> Any:
@@ -30,6 +36,24 @@ def _read(path: Path, reader: Any) -> Any:
         return reader(path)
     except (OSError, ValueError):
         return None
+
+
+def _pixels(folder: Path, label: str, found: dict[str, Any]) -> None:
+    """The run's PixelTracker figures and traces into `found` ("rows", "traces", "targets")."""
+    summary = _read(folder / TRACKER_DIR / "pixel_tracker.json", atomic.read_json) or {}
+    for series, figures in summary.items():
+        found["rows"].append({"run": label, "series": series, **figures})
+        table = _read(folder / TRACKER_DIR / f"{file_stem(series)}.csv", atomic.read_csv)
+        if not table:
+            continue
+        channels = [k for k in table[0] if k != "step"]
+        steps = [int(row["step"]) for row in table]
+        values = [[float(row[c]) for c in channels] for row in table]
+        found["traces"].setdefault(series, {})[label] = (steps, values)
+        target, targets = figures.get("target"), found["targets"]
+        if series in targets and targets[series][0] != target:  # runs that want different
+            target = None  # values (a colour morph beside a reconstruction): no target line
+        targets[series] = (target, figures.get("tolerance"), channels)
 
 
 def overlay_runs(
@@ -44,44 +68,27 @@ def overlay_runs(
     out_dir = Path(out_dir)
     lines: list[str] = []
     reference_rows: list[dict[str, Any]] = []
-    pixel_rows: list[dict[str, Any]] = []
     losses: dict[str, list[float]] = {}
-    traces: dict[str, dict[str, tuple[list[int], list[list[float]]]]] = {}
-    targets: dict[str, Any] = {}
+    pixels: dict[str, Any] = {"rows": [], "traces": {}, "targets": {}}
     for label, folder in runs.items():
-        folder = Path(folder)
-        metrics = _read(folder / layout.METRICS_JSON, atomic.read_json) or {}
-        for ref in metrics.get("references", []):
+        run = load_run(folder, artifacts=False)
+        for ref in run.references:
             reference_rows.append({"run": label, **ref})
             lines.append(
-                f"{label}: {ref['label']}: document {ref['reference_text']}, "
-                f"this run {ref['this_run_text']}"
+                f"{label}: {ref.get('label')}: document {ref.get('reference_text')}, "
+                f"this run {ref.get('this_run_text')}"
             )
-        history = _read(folder / layout.HISTORY_CSV, atomic.read_csv) or []
-        if history and "loss" in history[0]:
-            losses[label] = [float(row["loss"]) for row in history if row.get("loss")]
-        summary = _read(folder / TRACKER_DIR / "pixel_tracker.json", atomic.read_json) or {}
-        for series, figures in summary.items():
-            pixel_rows.append({"run": label, "series": series, **figures})
-            table = _read(folder / TRACKER_DIR / f"{file_stem(series)}.csv", atomic.read_csv)
-            if not table:
-                continue
-            channels = [k for k in table[0] if k != "step"]
-            steps = [int(row["step"]) for row in table]
-            values = [[float(row[c]) for c in channels] for row in table]
-            traces.setdefault(series, {})[label] = (steps, values)
-            target = figures.get("target")
-            if series in targets and targets[series][0] != target:  # runs that want different
-                target = None  # values (a colour morph beside a reconstruction): no target line
-            targets[series] = (target, figures.get("tolerance"), channels)
+        if any("loss" in row for row in run.history):
+            losses[label] = [row["loss"] for row in run.history if "loss" in row]
+        _pixels(Path(folder), label, pixels)
     if reference_rows:
         fields = ["run", "label", "metric", "reference", "this_run", "source"]
         atomic.write_csv(out_dir / f"{prefix}references.csv", reference_rows, fields)
-    if pixel_rows:
-        fields = list(dict.fromkeys(k for row in pixel_rows for k in row))
-        atomic.write_csv(out_dir / f"{prefix}pixels.csv", pixel_rows, fields)
-    for series, by_run in traces.items():
-        target, tolerance, channels = targets[series]
+    if pixels["rows"]:
+        fields = list(dict.fromkeys(k for row in pixels["rows"] for k in row))
+        atomic.write_csv(out_dir / f"{prefix}pixels.csv", pixels["rows"], fields)
+    for series, by_run in pixels["traces"].items():
+        target, tolerance, channels = pixels["targets"][series]
         figure = trace_overlay_figure(
             by_run, channels, target, tolerance, title=f"{title or 'runs'}: output pixel {series}"
         )
@@ -95,32 +102,45 @@ def overlay_runs(
 def overlay_sweep(sweep_dir: str | Path) -> list[str]:
     """`overlay_runs` for the completed runs of a sweep folder, labelled by their sweep values."""
     sweep_dir = Path(sweep_dir)
-    sweep = atomic.read_json(sweep_dir / "sweep.json")
+    sweep, problem = read_sweep(sweep_dir)
+    if problem:
+        raise ValueError(f"{sweep_dir}: {problem}")
+    points = sweep.get("runs")
     runs = {
-        str(run.get("label") or run["run"]): sweep_dir / run["run"]
-        for run in sweep.get("runs", [])
-        if run.get("status") == "completed"
+        str(point.get("label") or point["run"]): sweep_dir / str(point["run"])
+        for point in (points if isinstance(points, list) else [])
+        if isinstance(point, dict) and point.get("run") and point.get("status") == "completed"
     }
-    title = " ".join(sweep.get("overrides", [])) or sweep_dir.name
-    return overlay_runs(runs, sweep_dir, prefix="sweep_", title=title) if runs else []
+    overrides = sweep.get("overrides")
+    title = " ".join(map(str, overrides)) if isinstance(overrides, list) else ""
+    return overlay_runs(runs, sweep_dir, prefix="sweep_", title=title or sweep_dir.name)
+
+
+def _labelled(folders: Sequence[Path]) -> dict[str, Path]:
+    """Run folders labelled by experiment name, and by folder too where a name repeats."""
+    names = [load_run(f, artifacts=False).config.get("name") for f in folders]
+    runs = {}
+    for folder, name in zip(folders, names, strict=True):
+        label = str(name or folder.name)
+        runs[label if names.count(name) == 1 else f"{label} ({folder.name})"] = folder
+    return runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) < 2:
-        print("usage: python -m convwatch.report.overlays OUT_DIR RUN_DIR [RUN_DIR ...]")
-        return 2
-    folders = [Path(a) for a in args[1:]]
-    names = [(_read(f / layout.CONFIG_JSON, atomic.read_json) or {}).get("name") for f in folders]
-    runs = {}  # labelled by experiment name, and by folder too where a name repeats
-    for folder, name in zip(folders, names, strict=True):
-        label = name or folder.name
-        runs[label if names.count(name) == 1 else f"{label} ({folder.name})"] = folder
-    for line in overlay_runs(runs, args[0]):
-        print(line)
-    print(args[0])
+    """`python -m convwatch.report.overlays OUT_DIR RUN_DIR [RUN_DIR ...]`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m convwatch.report.overlays",
+        description="Put run folders side by side: tables and overlaid charts in OUT_DIR.",
+    )
+    parser.add_argument("out_dir", metavar="OUT_DIR", type=Path)
+    parser.add_argument("runs", metavar="RUN_DIR", type=Path, nargs="+")
+    args = parser.parse_args(argv)
+    for line in overlay_runs(_labelled(args.runs), args.out_dir):
+        logger.info(line)
+    logger.info("wrote %s", args.out_dir)
     return 0
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     sys.exit(main())

@@ -1,11 +1,12 @@
-"""Compare run folders: find them, read them in whatever state they are, diff configs, tabulate.
+"""The one reader of run folders: find them and read them in whatever state they are.
 
 A run folder may be complete, failed, interrupted, still running, dead (killed while its
 run.json said running), or written by an older convwatch: `load_run` reads what is there and
 says in words what is missing, unreadable or of the wrong shape, never raising on a file.
-`Run.status` is the one status every reader shows (`convwatch.base.liveness` tells a dead run from a
-running one). `compare_table` keeps only the config keys that differ between the runs, next to
-their final metrics, and `format_table` prints it as text, Markdown, CSV or JSON.
+`Run.status` is the one status every reader shows (`convwatch.base.liveness` tells a dead run
+from a running one). `find_runs`, `runs_below` and `find_sweeps` find folders; `read_sweep`
+reads a sweep's `sweep.json`. Comparing runs is `convwatch.report.compare`; pages are
+`convwatch.report.pages`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from __future__ import annotations
 import csv
 import functools
 import glob
-import io
 import json
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ EXPECTED = {
 }
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".svg", ".webp")
 TAG = re.compile(r"^(?P<series>.*?)_?(?P<tag>epoch\d+|step\d+)$")
-_MISSING = object()
+SWEEP_JSON = layout.SWEEP_JSON
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Run:
         if name:
             return str(name)
         parent = self.path.parent
-        return parent.parent.name if (parent / "sweep.json").is_file() else parent.name
+        return parent.parent.name if (parent / SWEEP_JSON).is_file() else parent.name
 
     @property
     def recorded_status(self) -> str:
@@ -121,7 +121,7 @@ class Run:
 
     @property
     def sweep(self) -> Path | None:
-        return self.path.parent if (self.path.parent / "sweep.json").is_file() else None
+        return self.path.parent if (self.path.parent / SWEEP_JSON).is_file() else None
 
     def settings(self) -> dict[str, Any]:
         """The config flattened to dotted keys, less what is not a setting."""
@@ -195,7 +195,8 @@ def _object(run: Run, name: str, value: Any, what: str = "") -> dict[str, Any]:
     return {}
 
 
-def _number(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """`value` as a finite float, or None (text, NaN, infinity, a list...)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -214,36 +215,16 @@ def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
             _damaged(run, f"run.json's {key!r} is not a string: it holds {_kind(value)}")
     config = _read(run, layout.CONFIG_JSON, atomic.read_json)
     run.config = _object(run, layout.CONFIG_JSON, config)
-    rows = _read(run, layout.HISTORY_CSV, atomic.read_csv) or []
-    for row in rows:
-        numbers = {k: _number(v) for k, v in row.items() if isinstance(k, str) and k}
-        run.history.append({k: v for k, v in numbers.items() if v is not None})
-    if rows and not any(run.history):
-        columns = ", ".join(k for k in rows[0] if isinstance(k, str)) or "none"
-        _damaged(run, f"history.csv holds no numbers (its columns: {columns[:200]})")
-    if any(None in row for row in rows):
-        _damaged(run, "history.csv has rows with more fields than its header (extras ignored)")
+    _read_history(run)
     metrics = _read(run, layout.METRICS_JSON, atomic.read_json)
-    if metrics is not None and not isinstance(metrics, dict):
+    if isinstance(metrics, dict):
+        _read_metrics(run, metrics)
+    else:
         _object(run, layout.METRICS_JSON, metrics)
-    elif isinstance(metrics, dict):
-        run.metrics = dict(_object(run, layout.METRICS_JSON, metrics.get("metrics"), "metrics"))
-        references = metrics.get("references") or []
-        if not isinstance(references, list):
-            _damaged(
-                run, f"metrics.json's 'references' is not a list: it holds {_kind(references)}"
-            )
-            references = []
-        run.references = [r for r in references if isinstance(r, dict)]
-        if len(run.references) < len(references):
-            _damaged(run, "metrics.json's 'references' holds entries that are not JSON objects")
-        run.summaries = {
-            k: v for k, v in metrics.items() if k not in ("metrics", "references", "data_source")
-        }
-    if not isinstance(metrics, dict) and run.history:  # no evaluation: the last epoch it is
-        last = run.history[-1]
-        run.metrics = {f"final_{k}": v for k, v in last.items() if k not in ("epoch", "step")}
-        run.metrics["epochs"] = int(last.get("epoch", len(run.history)))
+        if run.history:  # no evaluation: the last epoch it is
+            last = run.history[-1]
+            run.metrics = {f"final_{k}": v for k, v in last.items() if k not in ("epoch", "step")}
+            run.metrics["epochs"] = int(last.get("epoch", len(run.history)))
     for name in (layout.SUMMARY_TXT, layout.MODEL_FILE):
         if not (run.path / name).is_file():
             run.problems.append(f"{name} is missing: {EXPECTED[name]}")
@@ -255,6 +236,34 @@ def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
         )
     run.artifacts = list_artifacts(run.path) if artifacts else []
     return run
+
+
+def _read_history(run: Run) -> None:
+    """history.csv into `run.history`: per row, the columns that hold finite numbers."""
+    rows = _read(run, layout.HISTORY_CSV, atomic.read_csv) or []
+    for row in rows:
+        numbers = {k: finite_number(v) for k, v in row.items() if isinstance(k, str) and k}
+        run.history.append({k: v for k, v in numbers.items() if v is not None})
+    if rows and not any(run.history):
+        columns = ", ".join(k for k in rows[0] if isinstance(k, str)) or "none"
+        _damaged(run, f"history.csv holds no numbers (its columns: {columns[:200]})")
+    if any(None in row for row in rows):
+        _damaged(run, "history.csv has rows with more fields than its header (extras ignored)")
+
+
+def _read_metrics(run: Run, metrics: dict[str, Any]) -> None:
+    """metrics.json's sections into `run.metrics`, `run.references` and `run.summaries`."""
+    run.metrics = dict(_object(run, layout.METRICS_JSON, metrics.get("metrics"), "metrics"))
+    references = metrics.get("references") or []
+    if not isinstance(references, list):
+        _damaged(run, f"metrics.json's 'references' is not a list: it holds {_kind(references)}")
+        references = []
+    run.references = [r for r in references if isinstance(r, dict)]
+    if len(run.references) < len(references):
+        _damaged(run, "metrics.json's 'references' holds entries that are not JSON objects")
+    run.summaries = {
+        k: v for k, v in metrics.items() if k not in ("metrics", "references", "data_source")
+    }
 
 
 def resume_hint(run: Run) -> str:
@@ -305,7 +314,7 @@ def list_artifacts(run_path: Path) -> list[Artifact]:
     return found
 
 
-def find_runs(patterns: Iterable[str], warn: Any = None) -> list[Path]:
+def find_runs(patterns: Iterable[str], warn: Callable[[str], None] | None = None) -> list[Path]:
     """Run folders named by paths or globs; a folder that is not a run (a sweep, an
     experiment, a results root) stands for the runs inside it. Files are skipped."""
     found: list[Path] = []
@@ -351,212 +360,23 @@ def runs_below(folder: Path, depth: int = 4) -> list[Path]:
 
 def find_sweeps(folder: Path) -> list[Path]:
     """Sweep folders at or below `folder` (a results root or an experiment folder)."""
-    if (folder / "sweep.json").is_file():
+    if (folder / SWEEP_JSON).is_file():
         return [folder]
-    return sorted(p.parent for p in folder.glob("*/sweep.json")) + sorted(
-        p.parent for p in folder.glob("*/*/sweep.json")
+    return sorted(p.parent for p in folder.glob(f"*/{SWEEP_JSON}")) + sorted(
+        p.parent for p in folder.glob(f"*/*/{SWEEP_JSON}")
     )
 
 
-# ---------------------------------------------------------------------------- the table
-def differing_keys(runs: Sequence[Run]) -> list[str]:
-    """Config keys whose value is not the same in every run (absent counts as a value)."""
-    settings = [r.settings() for r in runs]
-    keys = list(dict.fromkeys(k for s in settings for k in s))
-    return [k for k in keys if len({_key(s.get(k, _MISSING)) for s in settings}) > 1]
-
-
-def _key(value: Any) -> str:
-    return "\0missing" if value is _MISSING else json.dumps(value, sort_keys=True, default=str)
-
-
-def metric_names(runs: Sequence[Run], chosen: str | None = None) -> list[str]:
-    """The metric columns: `chosen` ("a,b" or "all"); else the test metrics and epochs,
-    or the final ones where no run has test metrics."""
-    names = list(dict.fromkeys(k for r in runs for k in r.metrics))
-    if chosen == "all":
-        return names
-    if chosen:
-        return [n.strip() for n in chosen.split(",") if n.strip()]
-    picked = [n for n in names if n.startswith("test_")] or [
-        n for n in names if n.startswith("final_")
-    ]
-    return picked + (["epochs"] if "epochs" in names else [])
-
-
-def lower_is_better(name: str) -> bool:
-    return any(word in name for word in ("loss", "error", "duration"))
-
-
-def sort_runs(runs: Sequence[Run], key: str, reverse: bool = False) -> list[Run]:
-    """Runs sorted by a metric (best first), a config key, or duration/started/status/run;
-    runs without the value go last."""
-    settings_keys = {k for r in runs for k in r.settings()}
-    metrics_keys = {k for r in runs for k in r.metrics}
-    getters = {
-        "duration": lambda r: r.duration_s,
-        "started": lambda r: r.started,
-        "status": lambda r: r.status,
-        "run": lambda r: r.run_id,
-        "experiment": lambda r: r.experiment,
-    }
-    if key in getters:
-        get, descending = getters[key], False
-    elif key in metrics_keys:
-        get, descending = (lambda r: _number(r.metrics.get(key))), not lower_is_better(key)
-    elif key in settings_keys:
-        get, descending = (lambda r: r.settings().get(key)), False
-    else:
-        valid = sorted(metrics_keys) + sorted(getters) + sorted(settings_keys)
-        raise ConvwatchError(f"cannot sort by {key!r}; valid keys: {', '.join(valid)}")
-    present = [r for r in runs if get(r) is not None]
-    absent = [r for r in runs if get(r) is None]
-    ordered = sorted(present, key=lambda r: _sortable(get(r)), reverse=descending != reverse)
-    return ordered + absent
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    return (0, value) if isinstance(value, int | float) else (1, json.dumps(value, default=str))
-
-
-@dataclass
-class Table:
-    """The comparison: which config keys differ, which metrics are shown, one row per run."""
-
-    runs: list[Run]
-    keys: list[str]
-    metrics: list[str]
-
-
-def compare_table(
-    runs: Sequence[Run], sort: str | None = None, reverse: bool = False, metrics: str | None = None
-) -> Table:
-    ordered = sort_runs(runs, sort, reverse) if sort else list(runs)
-    return Table(ordered, differing_keys(ordered), metric_names(ordered, metrics))
-
-
-def show(value: Any) -> str:
-    """A value as a table shows it: 4 significant digits for floats, JSON for lists."""
-    if value is None or value is _MISSING:
-        return "—"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list | dict):
-        return json.dumps(value, default=str)
-    return str(value)
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
-def rows(table: Table) -> list[list[str]]:
-    """The table as text cells: header first."""
-    header = ["experiment", "run", "status", *table.keys, *table.metrics, "duration"]
-    body = [
-        [
-            r.experiment,
-            r.run_id,
-            r.status,
-            *(show(r.settings().get(k, _MISSING)) for k in table.keys),
-            *(show(r.metrics.get(m)) for m in table.metrics),
-            _duration(r.duration_s),
-        ]
-        for r in table.runs
-    ]
-    return [header, *body]
-
-
-def format_table(table: Table, fmt: str = "table") -> str:
-    """The comparison as `table` (aligned text), `md`, `csv` or `json`."""
-    if fmt == "json":
-        return json.dumps(_records(table), indent=2, default=str) + "\n"
-    if fmt == "csv":
-        return _csv(table)
-    cells = rows(table)
-    if fmt == "md":
-        lines = ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
-        lines.insert(1, "|" + "|".join(" --- " for _ in cells[0]) + "|")
-        notes = [f"- `{r.run_id}` {line}" for r, line in _dead_notes(table)]
-        return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
-    if fmt != "table":
-        raise ConvwatchError(f"format must be table, md, csv or json. Received: {fmt!r}")
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
-    numeric = [i >= 3 + len(table.keys) for i in range(len(widths))]
-    lines = []
-    for n, row in enumerate(cells):
-        lines.append(
-            "  ".join(
-                c.rjust(w) if numeric[i] and n else c.ljust(w)
-                for i, (c, w) in enumerate(zip(row, widths, strict=True))
-            ).rstrip()
-        )
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    if not table.keys and len(table.runs) > 1:
-        lines.append("(the runs' configs are the same)")
-    lines += [f"{r.run_id}: {line}" for r, line in _dead_notes(table)]
-    return "\n".join(lines) + "\n"
-
-
-def _dead_notes(table: Table) -> list[tuple[Run, str]]:
-    """One line per dead run: why it is called dead, and what can be done."""
-    return [(r, f"dead: {r.status_reason}") for r in table.runs if r.status == "dead"]
-
-
-def _records(table: Table) -> dict[str, Any]:
-    return {
-        "differing_keys": table.keys,
-        "runs": [
-            {
-                "experiment": r.experiment,
-                "run": r.run_id,
-                "path": str(r.path),
-                "status": r.status,
-                "recorded_status": r.recorded_status,
-                "status_reason": r.status_reason or None,
-                "started": r.record.get("started"),
-                "duration_s": r.duration_s,
-                "config": {k: r.settings().get(k) for k in table.keys},
-                "metrics": r.metrics,
-                "problems": r.problems,
-            }
-            for r in table.runs
-        ],
-    }
-
-
-def _csv(table: Table) -> str:
-    every_metric = list(dict.fromkeys(k for r in table.runs for k in r.metrics))
-    header = [
-        "experiment", "run", "status", *table.keys, *every_metric, "duration_s", "path",
-        "status_reason",
-    ]  # fmt: skip
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for r in table.runs:
-        settings = r.settings()
-        writer.writerow(
-            [
-                r.experiment,
-                r.run_id,
-                r.status,
-                *(_csv_value(settings.get(k)) for k in table.keys),
-                *(_csv_value(r.metrics.get(m)) for m in every_metric),
-                _csv_value(r.duration_s),
-                str(r.path),
-                r.status_reason,
-            ]
-        )
-    return buffer.getvalue()
-
-
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    return json.dumps(value) if isinstance(value, list | dict | bool) else value
+def read_sweep(sweep: Path) -> tuple[dict[str, Any], str | None]:
+    """A sweep folder's sweep.json as a dict, and what is wrong with it in words: ({}, None)
+    when there is none, ({}, why) when it is unreadable or not a JSON object."""
+    path = sweep / SWEEP_JSON
+    if not path.is_file():
+        return {}, None
+    try:
+        listing = atomic.read_json(path)
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        return {}, f"{SWEEP_JSON} could not be read ({type(error).__name__}: {error})"
+    if not isinstance(listing, dict):
+        return {}, f"{SWEEP_JSON} is not a JSON object: it holds {type(listing).__name__}"
+    return listing, None

@@ -28,7 +28,7 @@ def experiments_dir(path: str | os.PathLike[str] | None = None) -> Path:
     local = Path.cwd() / "experiments"
     if local.is_dir():
         return local
-    return Path(__file__).resolve().parents[2] / "experiments"
+    return Path(__file__).resolve().parents[3] / "experiments"  # <repo>/src/convwatch/run/
 
 
 def list_experiments(path: str | os.PathLike[str] | None = None) -> list[str]:

@@ -1,13 +1,60 @@
 """Keras objects an experiment names as plain data: the optimizer, the tf.distribute strategy,
-the loss, and a trained model to load (`model=PATH`)."""
+the loss, and a trained model to load (`model=PATH`); and the runner's build-model step.
+
+Keras is imported inside the functions that use it: it takes seconds, and `import convwatch`
+(and `convwatch list`) should not wait for it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 from typing import Any
 
 from convwatch.errors import ConvwatchError
-from convwatch.run.spec import OPTIMIZER_PRESETS, Optimizer
+from convwatch.run.spec import OPTIMIZER_PRESETS, Experiment, Optimizer
+
+logger = logging.getLogger(__name__)
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and TensorFlow's generators, so a run repeats exactly."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def build_model(experiment: Experiment, x_train: Any, record: dict[str, Any]) -> Any:
+    """The compiled, built model of `experiment`: made by its builder, or loaded from
+    `model_from` (checked against the data's shape `x_train`), under its tf.distribute
+    strategy. `record` (run.json) gains the replicas and where a loaded model came from."""
+    strategy = distribution_strategy(experiment.fit.strategy)
+    if strategy is not None:
+        record["replicas"] = strategy.num_replicas_in_sync
+        logger.info(f"{experiment.fit.strategy} strategy: {strategy.num_replicas_in_sync} replicas")
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        if experiment.model_from:
+            model, record["model_from"] = load_trained_model(experiment.model_from)
+            check_input_shape(model, x_train, experiment.model_from)
+            logger.info(f"model: {record['model_from']['file']} (trained; not built anew)")
+        else:
+            model = experiment.build_model(**experiment.model_options())
+        model.compile(
+            optimizer=make_optimizer(experiment.compile.optimizer),
+            loss=experiment.compile.loss,
+            metrics=list(experiment.compile.metrics),
+        )
+        if not model.built:
+            model(x_train[:1])
+    return model
+
+
+def summary_text(model: Any) -> str:
+    """`model.summary()` as text, for summary.txt."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    return "\n".join(lines) + "\n"
 
 
 def make_optimizer(spec: Optimizer) -> Any:

@@ -7,12 +7,19 @@ standard deviation (the same statistics applied to the test set), `none` keeps r
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from convwatch.data import Dataset
-from convwatch.run.spec import Data
+from convwatch.data import Dataset, load_dataset
+from convwatch.run.folder import RunFolder
+from convwatch.run.record import write_record
+from convwatch.run.spec import Data, Experiment
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,3 +59,33 @@ def prepare(dataset: Dataset, data: Data) -> Arrays:
     else:
         y_train, y_test = dataset.y_train, dataset.y_test
     return Arrays(x_train, y_train, x_test, y_test, dataset.y_train, dataset.y_test)
+
+
+def prepare_data(
+    experiment: Experiment, folder: RunFolder, record: dict[str, Any]
+) -> tuple[Dataset, Arrays]:
+    """The runner's data step: load the dataset `experiment.data` names (its subset drawn with
+    the experiment's seed), say where it came from (in run.json and the log), and prepare it."""
+    spec = experiment.data
+    dataset = load_dataset(
+        spec.name,
+        limit=spec.limit,
+        test_limit=spec.test_limit,
+        seed=experiment.seed,
+        **spec.options,
+    )
+    record.update(data_source=dataset.source, data_full=dataset.full)
+    write_record(folder, record)
+    logger.info(f"data: {dataset.source}")
+    for note in dataset.notes:
+        logger.info(f"data: {note}")
+    return dataset, prepare(dataset, spec)
+
+
+def targets_per_output(arrays: Arrays, outputs: int) -> Arrays:
+    """For a model with several outputs (side-by-side branches): the same target on each."""
+    if outputs < 2:
+        return arrays
+    return dataclasses.replace(
+        arrays, y_train=(arrays.y_train,) * outputs, y_test=(arrays.y_test,) * outputs
+    )

@@ -9,10 +9,13 @@ the handler raises `Interrupted` at once, as Ctrl-C would.
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -43,7 +46,7 @@ def _on_signal(signum: int, frame: Any) -> None:
     if not again:
         STOP.received = signum
         name = signal.Signals(signum).name
-        print(f"[convwatch] {name} received: stopping at the next batch", flush=True)
+        logger.warning(f"{name} received: stopping at the next batch")
     if again or not STOP.defer:
         raise Interrupted(signum)
 

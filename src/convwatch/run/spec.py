@@ -1,11 +1,11 @@
-"""The Experiment spec: what an experiment module declares, and how `key=value` overrides change it.
+"""The Experiment spec: what an experiment module declares, as frozen dataclasses that check
+themselves.
 
 An experiment is data: which dataset, which model builder, how to compile and fit it, which capture
-callbacks to attach, the seed, and the figures the source document reports. Overrides from the
-command line use dotted keys (`fit.epochs=2`, `compile.optimizer.learning_rate=0.01`) and are
-type-checked against the spec; `key=a,b,c` asks for a sweep, one run per value. Numbers are also
-checked against the Range their field or builder parameter declares (`convwatch.base.ranges`), when
-a section is made, so a declared value and an override are refused alike, before any run.
+callbacks to attach, the seed, and the figures the source document reports. Numbers are checked
+against the Range their field or builder parameter declares (`convwatch.base.ranges`) when a
+section is made, so a declared value and an override (`convwatch.run.overrides`) are refused
+alike, before any run.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
-import itertools
 import json
-import types
+import sys
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 from convwatch.base.ranges import (
     NonNegativeInt,
@@ -220,7 +219,7 @@ class Experiment:
         return {
             "name": self.name,
             "description": self.description,
-            "build_model": f"{self.build_model.__module__}:{self.build_model.__qualname__}",
+            "build_model": public_path(self.build_model),
             "data": _plain(self.data),
             "model": _plain(self.model_options()),
             "compile": _plain(self.compile),
@@ -247,6 +246,19 @@ def check_finite(experiment: Experiment) -> None:
         raise ConvwatchError(f"{key} must be a finite number. Received: {value!r}")
 
 
+def public_path(function: Callable[..., Any]) -> str:
+    """`module:name` of `function`, naming the outermost package that exports it
+    (`convwatch.models:larger_cnn`, not the module it is defined in), so config.json and the
+    config hash do not change when a package moves a function between its own modules."""
+    module, name = function.__module__, function.__qualname__
+    parts = module.split(".")
+    for depth in range(1, len(parts)):
+        parent = sys.modules.get(".".join(parts[:depth]))
+        if parent is not None and getattr(parent, name, None) is function:
+            return f"{'.'.join(parts[:depth])}:{name}"
+    return f"{module}:{name}"
+
+
 def model_parameters(build_model: Callable[..., Any]) -> dict[str, Any]:
     """The keyword parameters of a model builder that have defaults: the `model.*` knobs."""
     return {
@@ -265,219 +277,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
-
-
-# --------------------------------------------------------------------------- overrides
-
-_FIXED = {"name", "description", "build_model", "references", "sweep", "model_from"}
-MODEL_FROM_KEY = "model"  # `model=PATH`: a trained model (run folder or .keras file) to load
-_OPEN_MAPPINGS = {"options"}  # dicts that accept new keys (loader and optimizer options)
-
-
-def override_keys(experiment: Experiment) -> list[str]:
-    """Every dotted key an override may set, sorted."""
-    keys: list[str] = []
-
-    def walk(obj: Any, prefix: str) -> None:
-        if dataclasses.is_dataclass(obj):
-            for f in dataclasses.fields(obj):
-                if prefix == "" and f.name in _FIXED:
-                    continue
-                walk(getattr(obj, f.name), f"{prefix}{f.name}.")
-                if f.name in _OPEN_MAPPINGS:
-                    keys.append(f"{prefix}{f.name}.<any>")
-                if f.name == "callbacks":
-                    keys.extend(f"callbacks.{name}.<option>" for name in getattr(obj, f.name))
-        elif isinstance(obj, Mapping):
-            for k, v in obj.items():
-                walk(v, f"{prefix}{k}.")
-        else:
-            keys.append(prefix[:-1])
-
-    walk(experiment, "")
-    keys += [f"model.{k}" for k in model_parameters(experiment.build_model)]
-    keys.append(MODEL_FROM_KEY)
-    return sorted(set(keys))
-
-
-def parse_override(text: str) -> tuple[str, list[str]]:
-    """Split `key=v1,v2` into the key and its raw values (more than one value means a sweep)."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ConvwatchError(f"an override must look like key=value. Received: {text!r}")
-    return key, _split_values(raw)
-
-
-def _split_values(raw: str) -> list[str]:
-    values, depth, current = [], 0, ""
-    for ch in raw:
-        depth += ch in "[(" and 1 or (-1 if ch in "])" else 0)
-        if ch == "," and depth == 0:
-            values.append(current)
-            current = ""
-        else:
-            current += ch
-    values.append(current)
-    return [v.strip() for v in values]
-
-
-def apply_overrides(experiment: Experiment, overrides: Sequence[str]) -> list[Experiment]:
-    """Return the experiments these overrides ask for: one, or one per point of a sweep.
-
-    Every value is parsed and checked before anything runs, so a typo fails fast. The
-    experiment's declared `sweep` comes first, less the keys `overrides` set themselves.
-    """
-    parsed = [parse_override(o) for o in effective_overrides(experiment, overrides)]
-    axes = [[(key, raw) for raw in raws] for key, raws in parsed]
-    result = []
-    for point in itertools.product(*axes) if axes else [()]:
-        current = experiment
-        # `model=PATH` first: it sets fit.epochs=0, which a `fit.epochs=N` beside it overrides
-        for key, raw in sorted(point, key=lambda item: item[0] != MODEL_FROM_KEY):
-            current = set_value(current, key, raw)
-        result.append(dataclasses.replace(current, sweep=()) if current.sweep else current)
-    return result
-
-
-def effective_overrides(experiment: Experiment, overrides: Sequence[str]) -> list[str]:
-    """The overrides a run applies: the declared `sweep` entries whose key `overrides` leaves
-    alone, then `overrides`."""
-    given = {parse_override(o)[0] for o in overrides}
-    return [o for o in experiment.sweep if parse_override(o)[0] not in given] + list(overrides)
-
-
-def set_value(experiment: Experiment, key: str, raw: str) -> Experiment:
-    """A copy of `experiment` with the dotted `key` set from the string `raw`, type-checked."""
-    parts = key.split(".")
-    if key == MODEL_FROM_KEY:
-        return _load_model_from(experiment, raw)
-    if parts[0] in _FIXED or not parts[0]:
-        raise _unknown_key(experiment, key)
-    if parts[0] == "model":
-        params = model_parameters(experiment.build_model)
-        if len(parts) != 2 or parts[1] not in params:
-            raise _unknown_key(experiment, key)
-        value = _parse(raw, _annotation(experiment.build_model, parts[1]), params[parts[1]], key)
-        return dataclasses.replace(experiment, model={**experiment.model, parts[1]: value})
-    try:
-        return _set(experiment, parts, raw, key)
-    except KeyError:
-        raise _unknown_key(experiment, key) from None
-
-
-def _load_model_from(experiment: Experiment, raw: str) -> Experiment:
-    """`model=PATH`: use the trained model at PATH as it is (fit.epochs=0); `model=none` builds."""
-    if raw.lower() in ("", "none", "null"):
-        return dataclasses.replace(experiment, model_from=None)
-    fit = dataclasses.replace(experiment.fit, epochs=0)
-    return dataclasses.replace(experiment, model_from=raw, fit=fit)
-
-
-def _set(
-    obj: Any, parts: list[str], raw: str, key: str, open_map: bool = False, open_children=False
-) -> Any:
-    head, rest = parts[0], parts[1:]
-    if dataclasses.is_dataclass(obj):
-        fields = {f.name: f for f in dataclasses.fields(obj)}
-        if head not in fields:
-            raise KeyError(key)
-        current = getattr(obj, head)
-        if rest:
-            # loader/optimizer options and each callback's options accept new keys
-            new = _set(
-                current,
-                rest,
-                raw,
-                key,
-                open_map=head in _OPEN_MAPPINGS,
-                open_children=head == "callbacks",
-            )
-        else:
-            hints = typing.get_type_hints(type(obj), include_extras=True)
-            new = _parse(raw, hints[head], current, key)
-        return dataclasses.replace(obj, **{head: new})
-    if isinstance(obj, Mapping):
-        if head not in obj and not (open_map and not rest):
-            raise KeyError(key)
-        current = obj.get(head)
-        if rest:
-            new = _set(current, rest, raw, key, open_map=open_children)
-        else:
-            new = _parse(raw, type(current) if current is not None else Any, current, key)
-        return {**obj, head: new}
-    raise KeyError(key)
-
-
-def _annotation(fn: Callable[..., Any], name: str) -> Any:
-    try:
-        hints = typing.get_type_hints(fn, include_extras=True)
-    except (NameError, TypeError):
-        hints = {}
-    if name in hints:
-        return hints[name]
-    default = inspect.signature(fn).parameters[name].default
-    return type(default) if default is not None else Any
-
-
-def _parse(raw: str, annotation: Any, current: Any, key: str) -> Any:
-    """Parse `raw` as `annotation` (int, float, bool, str, X | None, tuple[X, ...], Any, and
-    `Annotated[X, Range(...)]` as X: the Range is checked where the value lands, by the spec's
-    `__post_init__`, `check_dataset` or `check_callbacks`)."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is Annotated:
-        return _parse(raw, args[0], current, key)
-    if origin in (typing.Union, types.UnionType):
-        if raw.lower() in ("none", "null") and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _parse(raw, inner[0], current, key)
-    if origin is tuple or annotation is tuple:
-        text = raw[1:-1] if raw.startswith(("[", "(")) else raw
-        items = [v.strip() for v in text.split(",") if v.strip()]
-        if len(args) == 2 and args[1] is Ellipsis:  # tuple[int, ...]: each item parsed as int
-            return tuple(_parse(item, args[0], current, key) for item in items)
-        return tuple(items)
-    try:
-        if annotation is bool:
-            return _parse_bool(raw)
-        if annotation is int:
-            return int(raw)
-        if annotation is float:
-            return float(raw)
-        if annotation is str:
-            return raw
-        if annotation is Any:
-            return _literal(raw)
-    except ValueError:
-        name = getattr(annotation, "__name__", str(annotation))
-        raise ConvwatchError(
-            f"{key} takes a value of type {name} (now {current!r}). Received: {raw!r}"
-        ) from None
-    raise ConvwatchError(f"{key} cannot be set from the command line")
-
-
-def _parse_bool(raw: str) -> bool:
-    lowered = raw.lower()
-    if lowered in ("true", "1", "yes", "on"):
-        return True
-    if lowered in ("false", "0", "no", "off"):
-        return False
-    raise ValueError(raw)
-
-
-def _literal(raw: str) -> Any:
-    for parse in (int, float, _parse_bool):
-        try:
-            return parse(raw)
-        except ValueError:
-            pass
-    return None if raw.lower() in ("none", "null") else raw
-
-
-def _unknown_key(experiment: Experiment, key: str) -> ConvwatchError:
-    return ConvwatchError(
-        f"unknown override key {key!r} for experiment {experiment.name!r}. Valid keys: "
-        + ", ".join(override_keys(experiment))
-    )

@@ -8,30 +8,32 @@ summary that fails is reported and never fails the sweep.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Sequence
 from typing import Any
 
-from convwatch.base import atomic, layout
+from convwatch.base import atomic
+from convwatch.plots import sweep_curves_figure
+from convwatch.report.overlays import overlay_sweep
+from convwatch.report.reader import load_run
 from convwatch.run.folder import RunFolder
 from convwatch.run.spec import Experiment
 
+logger = logging.getLogger(__name__)
 
-def summarize(
-    sweep: RunFolder, runs: Sequence[dict[str, Any]], title: str, say: Callable[[str], None]
-) -> None:
-    """Write every sweep-level summary into `sweep`, printing verdicts and reference lines."""
-    from convwatch.report.overlays import overlay_sweep
 
+def summarize(sweep: RunFolder, runs: Sequence[dict[str, Any]], title: str) -> None:
+    """Write every sweep-level summary into `sweep`, logging verdicts and reference lines."""
     try:
         for line in summarize_sweep(sweep, runs, title=title):
-            say(line)
+            logger.info(line)
     except Exception as error:
-        say(f"sweep summary not written: {type(error).__name__}: {error}")
+        logger.warning(f"sweep summary not written: {type(error).__name__}: {error}")
     try:
         for line in overlay_sweep(sweep.path):
-            say(f"reference {line}")
+            logger.info(f"reference {line}")
     except Exception as error:
-        say(f"sweep overlay not written: {type(error).__name__}: {error}")
+        logger.warning(f"sweep overlay not written: {type(error).__name__}: {error}")
 
 
 def sweep_label(variant: Experiment, keys: Sequence[str]) -> str:
@@ -58,17 +60,15 @@ def summarize_sweep(
     figures and the first epoch each run reached `target` accuracy (train and validation);
     `sweep_verdicts.txt`: the verdict lines.
     """
-    from convwatch.plots import sweep_curves_figure
-
     histories, rows, verdicts = {}, [], []
     for run in runs:
         if run.get("status") != "completed":
             verdicts.append(f"{run['label']}: {run.get('status')}")
             continue
-        folder = sweep.path / run["run"]
-        table = atomic.read_csv(folder / layout.HISTORY_CSV)
-        history = {k: [float(r[k]) for r in table if r.get(k)] for k in (table[0] if table else {})}
-        metrics = atomic.read_json(folder / layout.METRICS_JSON)["metrics"]
+        read = load_run(sweep.path / run["run"], artifacts=False)
+        columns = read.history[0] if read.history else {}
+        history = {k: [row[k] for row in read.history if k in row] for k in columns}
+        metrics = read.metrics
         histories[run["label"]] = history
         row = {"label": run["label"], "run": run["run"], "epochs": metrics.get("epochs")}
         for key in ("params", "initial_test_accuracy", "test_accuracy", "test_loss"):

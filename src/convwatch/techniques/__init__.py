@@ -1,7 +1,7 @@
 """Techniques: pure functions from a model and arrays to arrays (no files, no plots)."""
 
 from convwatch.techniques.activations import layer_outputs
-from convwatch.techniques.any_size import feature_extractor
+from convwatch.techniques.any_size import any_size_extractor
 from convwatch.techniques.confusion import (
     confusion_matrix,
     errors_by_class,
@@ -14,6 +14,7 @@ from convwatch.techniques.confusion import (
 from convwatch.techniques.deep_dream import deep_dream
 from convwatch.techniques.embed import embed
 from convwatch.techniques.exemplars import Exemplars, top_exemplars
+from convwatch.techniques.extractor import feature_extractor
 from convwatch.techniques.grad_cam import grad_cam
 from convwatch.techniques.guided_backprop import guided_backprop
 from convwatch.techniques.layer_output_shapes import conv_arithmetic, conv_output_size, layer_shapes
@@ -21,6 +22,7 @@ from convwatch.techniques.layers import find_layers, first_conv_layer, penultima
 from convwatch.techniques.maximize import maximize_filters
 from convwatch.techniques.neighbours import nearest_neighbours
 from convwatch.techniques.occlusion import background_value, occlusion_map
+from convwatch.techniques.pca import pca
 from convwatch.techniques.receptive_field import receptive_field
 from convwatch.techniques.saliency import saliency_map
 from convwatch.techniques.spectrum import high_frequency_share
@@ -28,6 +30,7 @@ from convwatch.techniques.style_transfer import gram_matrix, style_transfer
 
 __all__ = [
     "embed",
+    "pca",
     "find_layers",
     "first_conv_layer",
     "layer_outputs",
@@ -54,6 +57,7 @@ __all__ = [
     "conv_output_size",
     "layer_shapes",
     "deep_dream",
+    "any_size_extractor",
     "feature_extractor",
     "gram_matrix",
     "style_transfer",

@@ -22,7 +22,7 @@ from convwatch.techniques.layers import find_layers, is_graph_model, resolve
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def feature_extractor(model, layers: Sequence[str]) -> keras.Model:
+def any_size_extractor(model, layers: Sequence[str]) -> keras.Model:
     """A model from images of any spatial size to the outputs of `layers`, sharing the weights.
 
     If `model`'s input already has unknown spatial dimensions (`keras.applications` models built

@@ -18,6 +18,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from convwatch.base.keras_cache import keras_cache_dir
 from convwatch.base.ranges import PositiveInt, Seed, validate_ranges
 from convwatch.errors import ConvwatchError
 
@@ -46,20 +47,14 @@ RANDOM_STYLE_LAYERS = ("scale_3", "scale_5", "scale_9", "scale_15")
 RANDOM_CONTENT_LAYER = "deep"
 
 
-def keras_cache_dir() -> Path:
-    """Where Keras caches model weights: `$KERAS_HOME/models`, else `~/.keras/models`."""
-    home = os.environ.get("KERAS_HOME")
-    return (Path(home) if home else Path.home() / ".keras") / "models"
-
-
 def imagenet_weights_path(name: str) -> Path | None:
     """The cached ImageNet weights file (without the classifier) of `name`, or None.
 
-    Looks in `keras_cache_dir()`, then in `FALLBACK_CACHE_DIR` (`/tmp/.keras/models`, where
+    Looks in `keras_cache_dir("models")`, then in `FALLBACK_CACHE_DIR` (`/tmp/.keras/models`, where
     Keras downloads when its cache folder is not writable). Never downloads.
     """
     filename = _entry(name)[1]
-    for folder in (keras_cache_dir(), FALLBACK_CACHE_DIR):
+    for folder in (keras_cache_dir("models"), FALLBACK_CACHE_DIR):
         if (folder / filename).is_file():
             return folder / filename
     return None
@@ -98,7 +93,7 @@ def missing_weights_error(name: str) -> ConvwatchError:
     """The error saying that `name`'s weights file is not cached: which file, where to put it."""
     filename = _entry(name)[1]
     return ConvwatchError(
-        f"No ImageNet weights for {name}: {filename} is not in {keras_cache_dir()} "
+        f"No ImageNet weights for {name}: {filename} is not in {keras_cache_dir('models')} "
         f"(nor in {FALLBACK_CACHE_DIR}), and convwatch does not download them. Copy the "
         f"file there from a machine with internet ({_ORIGIN}{_ORIGINS[name]}{filename}), "
         "or use random_multiscale_net() for style transfer."

@@ -1,8 +1,8 @@
 """What a classifier's predictions say: confusion matrix, per-class accuracy, confused pairs, top-k.
 
-Pure NumPy on labels and probabilities; no model, no files. Rows of a confusion matrix are the
-true classes and columns the predicted ones (scikit-learn's convention), so row `i` tells where
-the examples of class `i` went.
+NumPy on labels and probabilities, the counts by `sklearn.metrics.confusion_matrix`; no model, no
+files. Rows of a confusion matrix are the true classes and columns the predicted ones
+(scikit-learn's convention), so row `i` tells where the examples of class `i` went.
 """
 
 from __future__ import annotations
@@ -35,16 +35,24 @@ def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
     """
     true, pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if true.shape != pred.shape:
-        raise ValueError(f"y_true and y_pred differ in length: {true.shape} vs {pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred differ in length. Received: {true.shape} vs {pred.shape}"
+        )
     k = (
         num_classes
         if num_classes is not None
         else int(max(true.max(initial=-1), pred.max(initial=-1))) + 1
     )
-    if true.size and (min(true.min(), pred.min()) < 0 or max(true.max(), pred.max()) >= k):
-        raise ValueError(f"class ids must lie in 0..{k - 1}")
-    # One bincount over the flat index true * k + pred: no loop over examples or classes.
-    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k).astype(np.int64)
+    if not true.size:
+        return np.zeros((k, k), np.int64)  # scikit-learn refuses an empty set; nothing to count
+    if min(true.min(), pred.min()) < 0 or max(true.max(), pred.max()) >= k:
+        raise ValueError(
+            f"class ids must lie in 0..{k - 1}. Received: ids from "
+            f"{min(true.min(), pred.min())} to {max(true.max(), pred.max())}"
+        )
+    from sklearn import metrics  # heavy (about a second): loaded when a matrix is wanted
+
+    return metrics.confusion_matrix(true, pred, labels=np.arange(k)).astype(np.int64)
 
 
 def normalize_rows(matrix) -> np.ndarray:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from numbers import Real
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from convwatch.techniques.any_size import feature_extractor
+from convwatch.techniques.any_size import any_size_extractor
 from convwatch.techniques.layers import find_layers
 
 # extractor -> compiled octave; entries go when the extractor (and so the model) is collected.
@@ -26,14 +27,56 @@ _OCTAVES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _BORDER = 2  # keras.io leaves 2 border pixels of each map out of the loss: no edge artifacts
 
 
+@dataclass(frozen=True)
+class DreamSettings:
+    """How a Deep Dream runs, with the defaults: the one source `deep_dream`, the `DeepDream`
+    callback and the runner's early check all read. Making one checks it: a ValueError names
+    the first setting `deep_dream` cannot work with, so callers build it before any training.
+
+    Attributes:
+        octaves: number of image sizes, >= 1.
+        octave_scale: size ratio between octaves, > 1 when `octaves > 1`.
+        steps: gradient-ascent steps per octave, >= 1.
+        step_size: mean pixel change per step, as a fraction of the value range (keras.io's
+            0.01 on its [-1, 1] images).
+    """
+
+    octaves: int = 3
+    octave_scale: float = 1.4
+    steps: int = 20
+    step_size: float = 0.005
+
+    def __post_init__(self) -> None:
+        octaves, scale, steps, step_size = (
+            self.octaves,
+            self.octave_scale,
+            self.steps,
+            self.step_size,
+        )
+        if not _is_count(octaves):
+            raise ValueError(f"`octaves` must be an integer >= 1. Received: octaves={octaves}")
+        if octaves > 1 and not (isinstance(scale, Real) and scale > 1):
+            raise ValueError(
+                f"`octave_scale` must be > 1 when octaves > 1. Received: octave_scale={scale}"
+            )
+        if not _is_count(steps):
+            raise ValueError(f"`steps` must be an integer >= 1. Received: steps={steps}")
+        if not isinstance(step_size, Real) or not step_size > 0:
+            raise ValueError(f"`step_size` must be > 0. Received: step_size={step_size}")
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, Real) and int(value) == value and value >= 1
+
+
 def deep_dream(
     model,
     image,
     layers: Sequence[str] | str | None = None,
-    octaves: int = 3,
-    octave_scale: float = 1.4,
-    steps: int = 20,
-    step_size: float = 0.005,
+    octaves: int = DreamSettings.octaves,
+    octave_scale: float = DreamSettings.octave_scale,
+    steps: int = DreamSettings.steps,
+    step_size: float = DreamSettings.step_size,
     value_range: tuple[float, float] = (0.0, 1.0),
     layer_weights: Sequence[float] | None = None,
     return_losses: bool = False,
@@ -52,11 +95,8 @@ def deep_dream(
         model: a built Keras 3 model taking `(N, H, W, C)` images in `value_range`.
         image: `(H, W, C)` or `(N, H, W, C)` floats in `value_range`.
         layers: layer name(s) to amplify. Defaults to the model's last convolution layer.
-        octaves: number of image sizes, >= 1. Defaults to 3.
-        octave_scale: size ratio between octaves, > 1 when `octaves > 1`. Defaults to 1.4.
-        steps: gradient-ascent steps per octave, >= 1. Defaults to 20.
-        step_size: mean pixel change per step, as a fraction of the value range. Defaults
-            to 0.005 (keras.io's 0.01 on its [-1, 1] images).
+        octaves, octave_scale, steps, step_size: as `DreamSettings`, whose defaults they take
+            (3, 1.4, 20 and 0.005).
         value_range: `(low, high)` of the pixels. Defaults to (0.0, 1.0).
         layer_weights: one weight per layer. Defaults to 1.0 each.
         return_losses: also return the loss after each step. Defaults to False.
@@ -66,44 +106,23 @@ def deep_dream(
         float32 `(octaves * steps,)` loss after each step (the mean over a batch), octaves
         concatenated.
     """
-    low, high = _check_range(value_range)
+    value_range = _check_range(value_range)
     x = np.asarray(image, dtype=np.float32)
     if x.ndim not in (3, 4) or x.size == 0:
         raise ValueError(f"`image` must be (H, W, C) or (N, H, W, C). Received: {x.shape}")
-    batch = x if x.ndim == 4 else x[None]
-    check_dream_settings(octaves, octave_scale, steps, step_size)
+    settings = DreamSettings(octaves, octave_scale, steps, step_size)
     names = _layer_names(model, layers)
     weights = _weights(names, layer_weights)
-    extractor = feature_extractor(model, names)
-    channels = extractor.inputs[0].shape[-1]
-    if batch.shape[-1] != channels:
-        raise ValueError(
-            f"`image` must have {channels} channels for model {model.name!r}. Received: {x.shape}"
-        )
-    sizes = _octave_sizes(batch.shape[1:3], octaves, octave_scale)
-    _check_smallest(extractor, names, sizes[0], channels)
-    octave = _compiled(extractor, len(names), channels)
-
-    original = tf.constant(batch)
-    dream, losses = _resize(original, sizes[0]), []
-    for k, size in enumerate(sizes):
-        if k:
-            # Upscale the dream and put back the detail shrinking took out of the original.
-            lost = _resize(original, size) - _resize(_resize(original, sizes[k - 1]), size)
-            dream = tf.clip_by_value(_resize(dream, size) + lost, low, high)
-        dream, loss = octave(
-            dream,
-            tf.constant(int(steps), tf.int32),
-            tf.constant(float(step_size) * (high - low), tf.float32),
-            tf.constant(weights),
-            tf.constant(low, tf.float32),
-            tf.constant(high, tf.float32),
-        )
-        losses.append(loss.numpy())
-    result = dream.numpy().reshape(x.shape).astype(np.float32)
+    batch = x if x.ndim == 4 else x[None]
+    extractor = _extractor_for(model, names, batch, x.shape)
+    sizes = _octave_sizes(batch.shape[1:3], settings.octaves, settings.octave_scale)
+    _check_smallest(extractor, names, sizes[0], batch.shape[-1])
+    octave = _compiled(extractor, len(names), batch.shape[-1])
+    dream, losses = _dream_octaves(octave, batch, sizes, settings, weights, value_range)
+    result = dream.reshape(x.shape).astype(np.float32)
     if not return_losses:
         return result
-    return result, np.concatenate(losses).mean(axis=1).astype(np.float32)
+    return result, losses.mean(axis=1).astype(np.float32)
 
 
 def _check_range(value_range) -> tuple[float, float]:
@@ -115,20 +134,37 @@ def _check_range(value_range) -> tuple[float, float]:
     return low, high
 
 
-def check_dream_settings(
-    octaves: int = 3, octave_scale: float = 1.4, steps: int = 20, step_size: float = 0.005
-) -> None:
-    """ValueError naming the first setting `deep_dream` cannot work with (callers check early)."""
-    if not isinstance(octaves, Real) or int(octaves) != octaves or octaves < 1:
-        raise ValueError(f"`octaves` must be an integer >= 1. Received: octaves={octaves}")
-    if octaves > 1 and not (isinstance(octave_scale, Real) and octave_scale > 1):
+def _extractor_for(model, names: list[str], batch: np.ndarray, shape: tuple) -> keras.Model:
+    """The any-size extractor of `names`, after checking the images' channels fit it."""
+    extractor = any_size_extractor(model, names)
+    channels = extractor.inputs[0].shape[-1]
+    if batch.shape[-1] != channels:
         raise ValueError(
-            f"`octave_scale` must be > 1 when octaves > 1. Received: octave_scale={octave_scale}"
+            f"`image` must have {channels} channels for model {model.name!r}. Received: {shape}"
         )
-    if not isinstance(steps, Real) or int(steps) != steps or steps < 1:
-        raise ValueError(f"`steps` must be an integer >= 1. Received: steps={steps}")
-    if not isinstance(step_size, Real) or not step_size > 0:
-        raise ValueError(f"`step_size` must be > 0. Received: step_size={step_size}")
+    return extractor
+
+
+def _dream_octaves(octave, batch, sizes, settings: DreamSettings, weights, value_range):
+    """Run the compiled `octave` at each size, smallest first -> (dream, (steps total, N))."""
+    low, high = value_range
+    original = tf.constant(batch)
+    dream, losses = _resize(original, sizes[0]), []
+    for k, size in enumerate(sizes):
+        if k:
+            # Upscale the dream and put back the detail shrinking took out of the original.
+            lost = _resize(original, size) - _resize(_resize(original, sizes[k - 1]), size)
+            dream = tf.clip_by_value(_resize(dream, size) + lost, low, high)
+        dream, loss = octave(
+            dream,
+            tf.constant(int(settings.steps), tf.int32),
+            tf.constant(float(settings.step_size) * (high - low), tf.float32),
+            tf.constant(weights),
+            tf.constant(low, tf.float32),
+            tf.constant(high, tf.float32),
+        )
+        losses.append(loss.numpy())
+    return dream.numpy(), np.concatenate(losses)
 
 
 def _layer_names(model, layers) -> list[str]:

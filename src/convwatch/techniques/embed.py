@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from convwatch.techniques.pca import pca
+from convwatch.techniques.tsne import tsne
+
 METHODS = ("tsne", "pca")
 SMALL = 1000  # below this many points scikit-learn's t-SNE runs single-threaded
 DENSE_LIMIT = 3000  # up to this many points the compiled exact t-SNE is the faster one
@@ -35,16 +38,14 @@ def embed(features, method: str = "tsne", seed: int = 0, perplexity: float = 30.
         raise ValueError(f"Need at least 2 feature vectors to embed. Received shape {x.shape}")
     x = x.reshape(x.shape[0], -1)
     if method == "pca":
-        return _pca(x)
+        return _pca_map(x)
     if x.shape[0] <= DENSE_LIMIT:
-        from convwatch.techniques.tsne import tsne
-
         return tsne(x, perplexity=perplexity)
     from sklearn.manifold import TSNE  # heavy: imported only when asked for
     from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
     n, d = x.shape
-    tsne = TSNE(
+    barnes_hut = TSNE(
         n_components=2,
         perplexity=float(min(perplexity, (n - 1) / 3)),
         init="pca" if min(n, d) >= 2 else "random",
@@ -53,16 +54,12 @@ def embed(features, method: str = "tsne", seed: int = 0, perplexity: float = 30.
     )
     # Small sets: OpenMP barriers cost more than the work, and stall when the CPU is shared.
     with threadpool_limits(limits=1 if n < SMALL else None, user_api="openmp"):
-        return tsne.fit_transform(x).astype(np.float32)
+        return barnes_hut.fit_transform(x).astype(np.float32)
 
 
-def _pca(x: np.ndarray) -> np.ndarray:
-    centred = x - x.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    components = vt[:2]
-    rows = np.arange(len(components))
-    signs = np.sign(components[rows, np.abs(components).argmax(axis=1)])
-    projected = centred @ (components * signs[:, None]).T
+def _pca_map(x: np.ndarray) -> np.ndarray:
+    """The first two principal components as float32 `(n, 2)`; a missing one is zeros."""
+    projected = pca(x, 2)
     out = np.zeros((x.shape[0], 2), np.float32)
     out[:, : projected.shape[1]] = projected
     return out

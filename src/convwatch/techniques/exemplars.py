@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from convwatch.techniques.extractor import feature_extractor
-from convwatch.techniques.layers import resolve
+from convwatch.techniques.layers import filter_indices, resolve
 from convwatch.techniques.receptive_field import layer_grid
 
 # model -> {layer path: compiled batch reduction}; entries go with the model.
@@ -70,33 +70,12 @@ def top_exemplars(
     Returns:
         `Exemplars` (see its fields); `dead[f]` is True when filter f never activates above 0.
     """
-    images = np.asarray(images)
-    if images.ndim != 4 or len(images) == 0:
-        raise ValueError(f"images must be (N, H, W, C) with N >= 1. Received: {images.shape}")
-    if k < 1 or (batch_size is not None and batch_size < 1):
-        raise ValueError(f"k and batch_size must be >= 1. Received: k={k}, {batch_size=}")
+    images = _checked_images(images, k, batch_size)
     path = resolve(model, [layer])[0]
     peak, maps, map_size = _reducer(model, path, images)
-    n_filters = map_size[-1]
     batch_size = batch_size or int(np.clip(MAP_BYTES // (4 * np.prod(map_size)), 1, 1024))
-    chosen = np.arange(n_filters) if filters is None else np.asarray(filters, np.int64)
-    if chosen.ndim != 1 or chosen.size == 0 or chosen.min() < 0 or chosen.max() >= n_filters:
-        raise ValueError(
-            f"Layer {layer!r} has {n_filters} filters (0..{n_filters - 1}). Received: "
-            f"filters={filters}"
-        )
-    k = min(k, len(images))
-    best = np.full((k, chosen.size), -np.inf, np.float32)  # running top-k, best first
-    index = np.zeros((k, chosen.size), np.int64)
-    filters_t = tf.constant(chosen, tf.int32)
-    for begin in range(0, len(images), batch_size):
-        values = peak(tf.constant(images[begin : begin + batch_size], tf.float32), filters_t)
-        # Earlier entries first and a stable sort: ties keep the earlier image.
-        values = np.concatenate([best, values.numpy()])
-        ids = np.arange(begin, begin + len(values) - k)[:, None] + np.zeros_like(index[:1])
-        ids = np.concatenate([index, ids])
-        order = np.argsort(-values, axis=0, kind="stable")[:k]
-        best, index = np.take_along_axis(values, order, 0), np.take_along_axis(ids, order, 0)
+    chosen = filter_indices(filters, map_size[-1], layer)
+    best, index = _running_top_k(peak, images, chosen, min(k, len(images)), batch_size)
     grid = layer_grid(model, path, images.shape[1:])
     position = _positions(maps, images, index.T, chosen, batch_size, grid)
     return Exemplars(
@@ -107,6 +86,32 @@ def top_exemplars(
         activation=best.T.copy(),
         dead=best[0] <= 0,
     )
+
+
+def _checked_images(images, k: int, batch_size: int | None) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(f"images must be (N, H, W, C) with N >= 1. Received: {images.shape}")
+    if k < 1 or (batch_size is not None and batch_size < 1):
+        raise ValueError(f"k and batch_size must be >= 1. Received: k={k}, {batch_size=}")
+    return images
+
+
+def _running_top_k(peak, images, chosen, k: int, batch_size: int):
+    """`(best, index)`, both `(k, F)`: each filter's k largest per-image peaks, best first, and
+    the images they come from, merged batch by batch so memory stays flat."""
+    best = np.full((k, chosen.size), -np.inf, np.float32)
+    index = np.zeros((k, chosen.size), np.int64)
+    filters_t = tf.constant(chosen, tf.int32)
+    for begin in range(0, len(images), batch_size):
+        values = peak(tf.constant(images[begin : begin + batch_size], tf.float32), filters_t)
+        # Earlier entries first and a stable sort: ties keep the earlier image.
+        values = np.concatenate([best, values.numpy()])
+        ids = np.arange(begin, begin + len(values) - k)[:, None] + np.zeros_like(index[:1])
+        ids = np.concatenate([index, ids])
+        order = np.argsort(-values, axis=0, kind="stable")[:k]
+        best, index = np.take_along_axis(values, order, 0), np.take_along_axis(ids, order, 0)
+    return best, index
 
 
 def _reducer(model, path: str, images: np.ndarray):

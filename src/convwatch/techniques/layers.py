@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 
 import keras
+import numpy as np
 
 _L = keras.layers
 KINDS = {
@@ -136,3 +137,14 @@ def first_conv_layer(model) -> str:
     if not convs:
         raise ValueError(f"Model {model.name!r} has no convolution layer.")
     return convs[0]
+
+
+def filter_indices(filters: Sequence[int] | None, count: int, layer: str) -> np.ndarray:
+    """The filter (channel, unit) indices asked for, as int64 `(F,)`: all `count` when
+    `filters` is None; a ValueError naming `layer` when one is out of range or none is given."""
+    chosen = np.arange(count) if filters is None else np.asarray(filters, dtype=np.int64)
+    if chosen.ndim != 1 or chosen.size == 0 or chosen.min() < 0 or chosen.max() >= count:
+        raise ValueError(
+            f"Layer {layer!r} has {count} filters (0..{count - 1}). Received: filters={filters}"
+        )
+    return chosen

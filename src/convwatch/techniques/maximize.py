@@ -14,12 +14,33 @@ for a first-layer filter is a frame, not the filter), and the picture is regular
   is `clip(0.5 + R * w / |w|, 0, 1)`, the kernel itself.
 - jitter and a blur of the gradient that grow with the receptive field (`regularize.py`).
 - for the neuron objective, only the unit's receptive field is optimised: the rest stays 0.5.
+
+Each filter starts from grey with uniform noise (+-0.125, seeded; filter f always gets the same
+start) inside the optimised region, then takes `steps` steps. All filters run through one
+`tf.function` with the loop inside, cached per (model, layer, image shape, objective, blur
+kernel size): it traces once per number of filters, never for new steps, rates, contrast,
+jitter or seed. First-layer convolutions and max pooling use the faster, equal gradients of
+`fast_grad.py`.
+
+The default contrast, 1.2, leaves about half the pixels at 0 or 1, as in real strokes. Measured
+on the 30/15 MNIST net (10 epochs): pictures then excite their unit 1.00-1.2x as much as its best
+patch of 2,000 training images, and conv1's correlate >= 0.85 with their kernels; at 0.3 they
+correlate >= 0.99 but reach only 60-80% of the best patch.
+
+With a `target` (activations to reach, e.g. each filter's best exemplar), the ascent runs at
+`max_contrast`, and each filter's picture is the faintest of `LEVELS` versions of its result,
+`clip(0.5 + s * offset, 0, 1)` with `offset` the ascent's distance from grey and s from
+0.1 / `max_contrast` to 1 (geometric), whose objective reaches its target, or the strongest
+when none does: as close to grey (for a first layer, to its kernel) as it can be while exciting
+the unit as much as the data does.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -28,7 +49,7 @@ import tensorflow as tf
 from convwatch.techniques import regularize
 from convwatch.techniques.ascent import TRACES, compiled_ascent
 from convwatch.techniques.extractor import ensure_built
-from convwatch.techniques.layers import resolve
+from convwatch.techniques.layers import filter_indices, resolve
 from convwatch.techniques.receptive_field import layer_grid
 
 __all__ = ["LEVELS", "OBJECTIVES", "TRACES", "maximize_filters"]
@@ -53,18 +74,12 @@ def maximize_filters(
 ) -> np.ndarray:
     """Input pictures that maximise each filter of `layer` (batched, compiled, regularised).
 
-    Objectives, both on the layer's pre-activation: `"neuron"` (the default for conv layers)
-    climbs the unit at the centre of the map, `((h - 1) // 2, (w - 1) // 2)`, and optimises only
-    its receptive field (`receptive_field`): every pixel outside it is exactly 0.5. `"channel"`
-    climbs the mean of the map without a 2-pixel border (keras.io's objective) over the whole
-    picture. A Dense layer's unit f is always its own objective, over the whole picture.
-
-    Each filter starts from grey with uniform noise (+-0.125, seeded; filter f always gets the
-    same start) inside the optimised region, then takes `steps` steps (the module docstring,
-    `ascent.py`). All filters run through one `tf.function` with the loop inside, cached per
-    (model, layer, image shape, objective, blur kernel size): it traces once per number of
-    filters, never for new steps, rates, contrast, jitter or seed. First-layer convolutions and
-    max pooling use the faster, equal gradients of `fast_grad.py`. TensorFlow backend only.
+    Objectives, on the layer's pre-activation: `"neuron"` (the default for conv layers) climbs
+    the unit at the centre of the map, `((h - 1) // 2, (w - 1) // 2)`, optimising only its
+    receptive field (every pixel outside it stays 0.5); `"channel"` climbs the map's mean
+    without a 2-pixel border (keras.io's) over the whole picture. A Dense layer's unit f is
+    always its own objective. The start, the step and the compiled graph: the module
+    docstring. TensorFlow backend only.
 
     Args:
         model: a Keras 3 model (Sequential, functional, nested; built or not).
@@ -75,19 +90,10 @@ def maximize_filters(
         learning_rate: fraction of the way to the decay's target each step, in (0, 1].
             Defaults to 0.1.
         contrast: root-mean-square distance from grey per optimised pixel at which the L2
-            decay balances the gradient, before clipping to [0, 1]. Defaults to 1.2: about
-            half the pixels end at 0 or 1, as in real strokes. Measured on the 30/15 MNIST net
-            (10 epochs): pictures then excite their unit 1.00-1.2x as much as its best patch
-            of 2,000 training images, and conv1's correlate >= 0.85 with their kernels; at 0.3
-            they correlate >= 0.99 but reach only 60-80% of the best patch.
-        target: `(F,)` activations to reach, e.g. each filter's best exemplar
-            (`top_exemplars(...).activation[:, 0]`), for the neuron and unit objectives. Then
-            the ascent runs at `max_contrast`, and each filter's picture is the faintest of
-            16 versions of its result, `clip(0.5 + s * offset, 0, 1)` with `offset` the
-            ascent's distance from grey and s from 0.1 / `max_contrast` to 1 (geometric),
-            whose objective reaches its target, or the strongest when none does: as close to
-            grey (for a first layer, to its kernel) as it can be while exciting the unit as
-            much as the data does. Defaults to None.
+            decay balances the gradient, before clipping to [0, 1]. Defaults to 1.2.
+        target: `(F,)` activations to reach (`top_exemplars(...).activation[:, 0]`), for the
+            neuron and unit objectives: each picture is then the faintest version of an
+            ascent at `max_contrast` that reaches it (the module docstring). Defaults to None.
         max_contrast: the ascent's contrast when there is a target. Defaults to 4.0.
         jitter: pixels the picture is shifted by at random, each step. Defaults to
             `receptive field side // 16` (`regularize.py`): 0 below 16 pixels.
@@ -100,6 +106,18 @@ def maximize_filters(
     Returns:
         float32 `(F, H, W, C)` in [0, 1], one picture per requested filter, in order.
     """
+    _check_settings(objective, steps, learning_rate, contrast, max_contrast)
+    climb = _prepare(model, layer, objective, jitter, blur, image_shape)
+    chosen = filter_indices(filters, climb.n_filters, layer)
+    target = _checked_target(target, chosen, climb.objective)
+    strength = contrast if target is None else max_contrast
+    offset = _ascend(climb, chosen, steps, learning_rate, strength, seed)
+    if target is None:
+        return np.clip(0.5 + offset, 0.0, 1.0)
+    return _faintest(offset, chosen, target, climb.score, max_contrast)
+
+
+def _check_settings(objective, steps, learning_rate, contrast, max_contrast) -> None:
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError("maximize_filters needs the TensorFlow backend (tf.GradientTape).")
     if objective not in (None, *OBJECTIVES):
@@ -109,6 +127,24 @@ def maximize_filters(
             "learning_rate must be in (0, 1], contrast and max_contrast > 0 and steps >= 1. "
             f"Received: {learning_rate=}, {contrast=}, {max_contrast=}, {steps=}"
         )
+
+
+@dataclass(frozen=True)
+class _Climb:
+    """One layer's compiled ascent and the settings it runs with, before choosing filters."""
+
+    shape: tuple[int, ...]  # (H, W, C) of the pictures
+    objective: str  # "neuron", "channel" or "unit" (a Dense layer)
+    mask: np.ndarray  # (1, H, W, 1): 1 on the pixels optimised
+    jitter: int
+    taps: np.ndarray  # the gradient blur's 1-D Gaussian
+    ascent: Any  # compiled_ascent's ascent(...) -> offset
+    score: Any  # compiled_ascent's score(pictures, filters) -> (F,)
+    n_filters: int
+
+
+def _prepare(model, layer, objective, jitter, blur, image_shape) -> _Climb:
+    """Resolve the layer, its objective, mask and regularisation, and its compiled ascent."""
     shape = _image_shape(model, image_shape)
     path = resolve(model, [layer])[0]
     grid = layer_grid(model, path, shape)
@@ -117,44 +153,52 @@ def maximize_filters(
         objective = "unit"  # a Dense layer (or past a Flatten): unit f of a vector
     window = grid.window(*grid.centre)
     auto_jitter, auto_blur = regularize.default_regularization(window)
-    jitter = auto_jitter if jitter is None else int(jitter)
-    sigma = auto_blur if blur is None else float(blur)
-    taps = regularize.gaussian_taps(sigma)
+    taps = regularize.gaussian_taps(auto_blur if blur is None else float(blur))
     ascent, score, n_filters = compiled_ascent(
         model, path, shape, objective, grid.centre, len(taps)
     )
-    chosen = np.arange(n_filters) if filters is None else np.asarray(filters, dtype=np.int64)
-    if chosen.ndim != 1 or chosen.size == 0 or chosen.min() < 0 or chosen.max() >= n_filters:
+    return _Climb(
+        shape=shape,
+        objective=objective,
+        mask=_mask(shape, window if objective == "neuron" else None),
+        jitter=auto_jitter if jitter is None else int(jitter),
+        taps=taps,
+        ascent=ascent,
+        score=score,
+        n_filters=n_filters,
+    )
+
+
+def _checked_target(target, chosen: np.ndarray, objective: str) -> np.ndarray | None:
+    """`target` as float32 `(F,)`, one per chosen filter; only for a neuron or unit objective."""
+    if target is None:
+        return None
+    target = np.asarray(target, np.float32).reshape(-1)
+    if target.shape != chosen.shape or objective == "channel":
         raise ValueError(
-            f"Layer {layer!r} has {n_filters} filters (0..{n_filters - 1}). Received: "
-            f"filters={filters}"
+            "target needs one activation per filter and the neuron or unit objective. "
+            f"Received: {target.shape[0]} targets for {chosen.size} filters, {objective=}"
         )
-    mask = _mask(shape, window if objective == "neuron" else None)
-    noise = np.random.default_rng(seed).uniform(size=(n_filters, *shape)).astype(np.float32)
-    start = (noise[chosen] - 0.5) * 0.25 * mask
-    if target is not None:
-        target = np.asarray(target, np.float32).reshape(-1)
-        if target.shape != chosen.shape or objective == "channel":
-            raise ValueError(
-                "target needs one activation per filter and the neuron or unit objective. "
-                f"Received: {target.shape[0]} targets for {chosen.size} filters, {objective=}"
-            )
-    strength = contrast if target is None else max_contrast
+    return target
+
+
+def _ascend(climb: _Climb, chosen, steps, learning_rate, strength, seed) -> np.ndarray:
+    """Run the compiled ascent from each chosen filter's seeded start; its offsets from grey."""
+    shape, mask = climb.shape, climb.mask
+    noise = np.random.default_rng(seed).uniform(size=(climb.n_filters, *shape))
+    start = (noise.astype(np.float32)[chosen] - 0.5) * 0.25 * mask
     radius = strength * math.sqrt(float(mask.sum()) * shape[-1])
-    offset = ascent(
+    return climb.ascent(
         tf.constant(start),
         tf.constant(mask),
         tf.constant(chosen, tf.int32),
         tf.constant(int(steps), tf.int32),
         tf.constant(float(learning_rate), tf.float32),
         tf.constant(radius, tf.float32),
-        tf.constant(max(0, jitter), tf.int32),
-        tf.constant(taps),
+        tf.constant(max(0, climb.jitter), tf.int32),
+        tf.constant(climb.taps),
         tf.constant(int(seed), tf.int32),
     ).numpy()
-    if target is None:
-        return np.clip(0.5 + offset, 0.0, 1.0)
-    return _faintest(offset, chosen, target, score, max_contrast)
 
 
 def _faintest(offset, filters, target, score, max_contrast) -> np.ndarray:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from convwatch.techniques.activations import layer_outputs
+
 
 def model_outputs(model, x, output: int | str | None = None) -> dict[str, np.ndarray]:
     """The outputs of `model` for the batch `x`, as numpy arrays keyed by name.
@@ -21,8 +23,6 @@ def model_outputs(model, x, output: int | str | None = None) -> dict[str, np.nda
         and `"output0"`, `"output1"`, ... for several.
     """
     if isinstance(output, str):
-        from convwatch.techniques.activations import layer_outputs
-
         return layer_outputs(model, x, [output])
     arrays = [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(model(x, training=False))]
     names = list(getattr(model, "output_names", None) or [])

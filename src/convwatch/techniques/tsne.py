@@ -12,6 +12,9 @@ hands larger inputs to scikit-learn.
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
+
+from convwatch.techniques.pca import pca
 
 EXAGGERATION_ITERATIONS = 250
 EARLY_EXAGGERATION = 12.0
@@ -19,8 +22,6 @@ EARLY_EXAGGERATION = 12.0
 
 def tsne(features: np.ndarray, perplexity: float = 30.0, iterations: int = 1000) -> np.ndarray:
     """Embed `features` `(n, d)` in 2-D; returns float32 `(n, 2)`."""
-    import tensorflow as tf
-
     x = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
     n = len(x)
     perplexity = float(min(perplexity, max((n - 1) / 3.0, 1.0)))
@@ -73,18 +74,13 @@ def _joint_probabilities(d: np.ndarray, perplexity: float, tries: int = 64) -> n
 
 def _pca_init(x: np.ndarray) -> np.ndarray:
     """The first two principal components, scaled to std 1e-4 (a missing one: tiny noise)."""
-    centred = x - x.mean(0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    components = vt[:2]
-    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(1)])
+    projected = pca(x, 2)
     y = np.random.default_rng(0).normal(size=(len(x), 2))
-    y[:, : len(components)] = centred @ (components * signs[:, None]).T
+    y[:, : projected.shape[1]] = projected
     return y / max(np.std(y[:, 0]), 1e-12) * 1e-4
 
 
 def _graph():
-    import tensorflow as tf
-
     @tf.function(reduce_retracing=True, jit_compile=True)
     def optimise(p, y, learning_rate, iterations):
         n = tf.shape(y)[0]

@@ -139,7 +139,7 @@ def site(tmp_path, make_run):
             artifacts=artifacts(10 + i),
         )
     (sweep / "sweep.json").write_text(json.dumps({"overrides": ["model.filters=2,3"]}))
-    write_reports([str(root)], say=print)
+    write_reports([str(root)])
     runs = [load_run(p) for p in find_runs([str(root / "mnist_tiny" / "2026010[12]-*")])]
     write_compare_report(runs, root / "compare.html")
     return root

@@ -1,4 +1,4 @@
-"""networks: cached ImageNet weights only (never a download), and the random multi-scale net."""
+"""backbones: cached ImageNet weights only (never a download), and the random multi-scale net."""
 
 import h5py
 import keras
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from convwatch.errors import ConvwatchError
-from convwatch.techniques import backbones as networks
+from convwatch.techniques import backbones
 
 VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
@@ -15,25 +15,19 @@ VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 def cache(tmp_path, monkeypatch):
     """KERAS_HOME and Keras' /tmp fallback both point at empty folders under tmp_path."""
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(networks, "FALLBACK_CACHE_DIR", tmp_path / "fallback" / "models")
+    monkeypatch.setattr(backbones, "FALLBACK_CACHE_DIR", tmp_path / "fallback" / "models")
     return tmp_path
 
 
-def test_cache_dir_follows_keras_home(cache, monkeypatch):
-    assert networks.keras_cache_dir() == cache / "home" / "models"
-    monkeypatch.delenv("KERAS_HOME")
-    assert networks.keras_cache_dir() == networks.Path.home() / ".keras" / "models"
-
-
 def test_missing_weights_name_the_file_and_folder(cache):
-    assert networks.imagenet_weights_path("vgg19") is None
+    assert backbones.imagenet_weights_path("vgg19") is None
     with pytest.raises(ConvwatchError) as error:
-        networks.imagenet_network("vgg19")
+        backbones.imagenet_network("vgg19")
     message = str(error.value)
     assert "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5" in message
     assert str(cache / "home" / "models") in message and "does not download" in message
     with pytest.raises(ConvwatchError, match="Valid names: vgg19, vgg16, inception_v3"):
-        networks.imagenet_weights_path("resnet")
+        backbones.imagenet_weights_path("resnet")
 
 
 @pytest.mark.parametrize("folder", ["home", "fallback"])
@@ -41,7 +35,7 @@ def test_cached_file_is_found(cache, folder):
     models = cache / folder / "models"
     models.mkdir(parents=True)
     (models / "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5").touch()
-    path = networks.imagenet_weights_path("inception_v3")
+    path = backbones.imagenet_weights_path("inception_v3")
     assert path == models / "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
 
@@ -54,7 +48,7 @@ def test_imagenet_network_loads_the_cached_file_and_preprocesses(cache):
     (cache / "home" / "models").mkdir(parents=True)
     with h5py.File(cache / "home" / "models" / VGG16_FILE, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, source)
-    network = networks.imagenet_network("vgg16")
+    network = backbones.imagenet_network("vgg16")
     assert network.layers[1].name == "preprocess" and network.get_layer("block5_conv3")
     x = np.random.default_rng(0).random((1, 40, 56, 3), dtype=np.float32)  # any size
     expected = source(keras.applications.vgg16.preprocess_input(x * 255.0))
@@ -66,16 +60,16 @@ def test_preprocess_matches_keras_applications(name):
     x = np.random.default_rng(1).random((2, 5, 4, 3), dtype=np.float32)
     module = keras.applications.vgg19 if name == "vgg19" else keras.applications.inception_v3
     expected = module.preprocess_input(x * 255.0)
-    np.testing.assert_allclose(networks.imagenet_preprocess(name)(x), expected, atol=1e-4)
+    np.testing.assert_allclose(backbones.imagenet_preprocess(name)(x), expected, atol=1e-4)
 
 
 def test_random_multiscale_net():
-    net = networks.random_multiscale_net(seed=3)
-    assert net.name == networks.RANDOM_MULTISCALE == "random_multiscale"
-    for name in (*networks.RANDOM_STYLE_LAYERS, networks.RANDOM_CONTENT_LAYER):
+    net = backbones.random_multiscale_net(seed=3)
+    assert net.name == backbones.RANDOM_MULTISCALE == "random_multiscale"
+    for name in (*backbones.RANDOM_STYLE_LAYERS, backbones.RANDOM_CONTENT_LAYER):
         assert net.get_layer(name).trainable is False
     assert net.trainable_weights == []
-    same, other = networks.random_multiscale_net(seed=3), networks.random_multiscale_net(seed=4)
+    same, other = backbones.random_multiscale_net(seed=3), backbones.random_multiscale_net(seed=4)
     assert len(net.weights) == 5  # one kernel per layer, no biases
     for a, b, c in zip(net.weights, same.weights, other.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -87,5 +81,5 @@ def test_random_multiscale_net():
 
 def test_the_sandbox_hides_keras_tmp_fallback():
     # conftest's sandbox: weights this machine has in /tmp/.keras/models are not seen either
-    assert networks.FALLBACK_CACHE_DIR.parts[-2:] == ("no-keras-tmp-fallback", "models")
-    assert not networks.FALLBACK_CACHE_DIR.exists()
+    assert backbones.FALLBACK_CACHE_DIR.parts[-2:] == ("no-keras-tmp-fallback", "models")
+    assert not backbones.FALLBACK_CACHE_DIR.exists()

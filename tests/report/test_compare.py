@@ -13,16 +13,8 @@ import pytest
 from convwatch import Compile, Data, Experiment, Fit, Optimizer, run_experiment
 from convwatch.base.atomic import read_json
 from convwatch.cli import main
-from convwatch.report.reader import (
-    compare_table,
-    differing_keys,
-    find_runs,
-    flatten,
-    format_table,
-    list_artifacts,
-    load_run,
-    sort_runs,
-)
+from convwatch.report.compare import compare_table, differing_keys, format_table, sort_runs
+from convwatch.report.reader import find_runs, flatten, list_artifacts, load_run
 from tests.tiny import tiny_classifier
 
 TINY = Experiment(

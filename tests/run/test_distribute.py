@@ -84,7 +84,7 @@ def test_a_mirrored_run_matches_a_single_device_run(tmp_path):
 
 def test_multiworker_is_refused_before_any_folder_with_the_reason(tmp_path):
     from convwatch import ConvwatchError, run_experiment
-    from tests.test_runner import TINY
+    from tests.run.test_runner import TINY
 
     with pytest.raises(ConvwatchError, match=r"multiworker does not work with Keras 3\.\d+"):
         run_experiment(TINY, ["fit.strategy=multiworker"], results_dir=tmp_path)

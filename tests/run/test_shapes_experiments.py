@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from convwatch import Reference, load_experiment, run_experiment
@@ -34,7 +36,8 @@ def test_untrained_net_is_captured_without_fitting(tmp_path):
     assert len(read_csv(path / "artifacts/PixelTracker/red_centre.csv")) == 1  # step 0 only
 
 
-def test_learning_rate_sweep_prints_each_rate_its_own_figures(tmp_path, capsys):
+def test_learning_rate_sweep_prints_each_rate_its_own_figures(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="convwatch")
     sweep = run_experiment(
         "shapes_reconstruct",
         ["compile.optimizer.learning_rate=1e-4,1.0", "fit.epochs=2"],
@@ -51,7 +54,7 @@ def test_learning_rate_sweep_prints_each_rate_its_own_figures(tmp_path, capsys):
     # Adam's first step at 1.0 moves all 36 red taps of every filter by 1: 36 * 255 = 9180
     assert fast["metrics"]["pixel_red_centre_peak_r"] == pytest.approx(9180, rel=0.05)
     assert fast["metrics"]["pixel_red_centre_peak_step"] == 1
-    assert "1.0: largest R on the way: document 9175, this run" in capsys.readouterr().out
+    assert "1.0: largest R on the way: document 9175, this run" in caplog.text
     table = read_csv(sweep / "sweep_pixels.csv")
     assert [row["run"] for row in table] == ["0.0001", "1.0"]
     assert len(read_csv(sweep / "sweep_references.csv")) == 3 + 4

@@ -1,9 +1,11 @@
-"""Report pages: what a run page shows, escaping, partial folders, the results index, and the
-runner's guard that a report error never changes a run's outcome."""
+"""Report pages: what a run page shows, captions from the captures' descriptions, escaping,
+partial folders, the results index, and the runner's guard that a report error never changes a
+run's outcome."""
 
 from __future__ import annotations
 
 import re
+import sys
 from urllib.parse import unquote
 
 import numpy as np
@@ -11,8 +13,8 @@ import pytest
 
 from convwatch.cli import main
 from convwatch.report import pages as report
+from convwatch.report.captions import caption
 from convwatch.report.pages import (
-    caption,
     render_run,
     write_compare_report,
     write_reports,
@@ -20,7 +22,7 @@ from convwatch.report.pages import (
     write_run_report,
 )
 from convwatch.report.reader import load_run
-from convwatch.run import runner
+from convwatch.run import publish
 
 MURAL = np.tile(np.arange(0, 240, 8, dtype=np.uint8), (30, 1))  # 30 x 30 gray ramp
 ARTIFACTS = {
@@ -59,7 +61,7 @@ def test_run_page_shows_status_metrics_curves_and_every_artifact(tmp_path, make_
     for name in ARTIFACTS:
         assert f"artifacts/{name}" in page
     assert "conv1: every kernel at each snapshot, animated" in page
-    assert "conv1: one probe image&#x27;s feature maps, untrained (epoch 0)." in page
+    assert "conv1: one probe image&#39;s feature maps, untrained (epoch 0)." in page
     assert "width='120' height='120'" in page  # a 30-pixel mural is shown 4x (the cap)
     for link in _links(page):
         assert (run / link).exists(), link
@@ -95,6 +97,64 @@ def test_every_capture_folder_gets_captions(tmp_path, make_run):
     }
 
 
+TOY = {  # a run.json "captures" record: what the runner writes from Capture.describe()
+    "Toy": {
+        "group": "A toy capture <b>of blobs</b>.",
+        "files": [
+            [r"blob_{tag}\.png", "The blob, {tag}."],
+            [r"(?P<what>\w+)\.csv", "The {what} table."],
+            ["(unclosed", "a pattern that is no regex: left out"],
+        ],
+    },
+    "FilterEvolution": {"group": "Kernels, as this run described them.", "files": []},
+}
+
+
+def _sections(page: str) -> list[str]:
+    return re.findall(r"<h3 id='a-([^']*)'>", page)
+
+
+def test_captions_and_groups_come_from_the_runs_captures_record(tmp_path, make_run):
+    run = make_run(
+        tmp_path,
+        config={"name": "exp", "note": "<script>alert(1)</script>"},
+        captures=TOY,
+        artifacts={
+            "Toy/blob_epoch002.png": MURAL,
+            "Toy/counts.csv": "a,b\n1,2\n",
+            "FilterEvolution/conv1_filters.png": MURAL,
+            "Other/spots_epoch001.png": MURAL,
+            "curves/curves.png": MURAL,
+        },
+    )
+    page = write_run_report(run).read_text()
+    assert "The blob, after epoch 2." in page and "The counts table." in page
+    assert "Loss and accuracy per epoch" in page  # the curves: the report's own, if unrecorded
+    assert "A toy capture &lt;b&gt;of blobs&lt;/b&gt;." in page  # the record's text is text
+    assert "Kernels, as this run described them." in page
+    # the record has no caption for this file: its file name, not the installed capture's
+    assert "conv1 filters</figcaption>" in page and "the kernels at the last snapshot" not in page
+    assert "spots, after epoch 1</figcaption>" in page  # a capture the record does not name
+    assert _sections(page) == ["curves", "Toy", "FilterEvolution", "Other"]  # record's order
+    assert "<script>" not in page  # autoescape: a config value is text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_without_a_record_the_installed_captures_describe_older_folders(
+    tmp_path, make_run, monkeypatch
+):
+    artifacts = {**ARTIFACTS, "Other/spots_epoch001.png": MURAL}
+    page = write_run_report(make_run(tmp_path / "a", artifacts=artifacts)).read_text()
+    assert "conv1: one probe image&#39;s feature maps, after epoch 1." in page
+    assert "Feature maps of a fixed probe batch" in page  # the installed capture's group
+    assert _sections(page) == ["curves", "ActivationCapture", "FilterEvolution", "Other"]
+    monkeypatch.setitem(sys.modules, "convwatch.callbacks", None)  # no captures to ask
+    page = write_run_report(make_run(tmp_path / "b", artifacts=artifacts)).read_text()
+    assert "conv1, after epoch 1</figcaption>" in page  # the file name, in words
+    assert "Loss and accuracy per epoch" in page  # the runner's curves: described by the report
+    assert _sections(page) == ["curves", "ActivationCapture", "FilterEvolution", "Other"]
+
+
 def test_strings_from_configs_and_file_names_are_escaped(tmp_path, make_run):
     evil = "<script>alert('x')</script>"
     run = make_run(
@@ -106,7 +166,7 @@ def test_strings_from_configs_and_file_names_are_escaped(tmp_path, make_run):
     )
     page = write_run_report(run).read_text()
     assert "<script>" not in page and "onmouseover='x'" not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     # the odd file name is URL-quoted in the link, and the link still finds the file
     (link,) = [x for x in _links(page) if x.startswith("artifacts/Cap/")]
     assert link == "artifacts/Cap/%3Cb%20onmouseover%3D%27x%27%3E%26%23.png"
@@ -176,15 +236,14 @@ def test_report_command_rebuilds_pages_and_compare_writes_html(tmp_path, make_ru
     assert write_reports([str(a)]) == [a / "index.html"]
 
 
-def test_a_report_that_fails_never_changes_the_runs_outcome(monkeypatch, capsys, tmp_path):
+def test_a_report_that_fails_never_changes_the_runs_outcome(monkeypatch, caplog, tmp_path):
     def broken(path):
         raise OSError("disk full")
 
     monkeypatch.setattr(report, "write_run_report", broken)
-    runner.write_report("write_run_report", tmp_path)  # does not raise
-    assert "report page not written (write_run_report): OSError: disk full" in (
-        capsys.readouterr().out
-    )
+    with caplog.at_level("WARNING", logger="convwatch"):
+        publish.write_run_page(tmp_path)  # does not raise
+    assert "report page not written (write_run_report): OSError: disk full" in caplog.text
 
 
 def _broken_model():
@@ -240,7 +299,12 @@ WHY = {
 }
 
 
-def test_report_over_a_tree_carries_on_past_bad_folders(tmp_path, make_run, capsys, monkeypatch):
+def _warnings(caplog) -> list[str]:
+    """The warnings `write_reports` logged."""
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_report_over_a_tree_carries_on_past_bad_folders(tmp_path, make_run, caplog, monkeypatch):
     root = tmp_path / "results"
     good = make_run(root, run_id="good", artifacts=ARTIFACTS)
     bad = {}
@@ -249,18 +313,18 @@ def test_report_over_a_tree_carries_on_past_bad_folders(tmp_path, make_run, caps
         for file, text in files.items():
             (bad[name] / file).write_text(text)
     monkeypatch.chdir(tmp_path)
-    assert main(["report", "results"]) == 0
-    out, err = capsys.readouterr()
-    warnings = err.splitlines()
-    assert len(warnings) == len(DAMAGE), err  # one line per bad folder, none for the good one
+    with caplog.at_level("WARNING", logger="convwatch"):
+        written = write_reports(["results"])
+    warnings = _warnings(caplog)
+    assert len(warnings) == len(DAMAGE), warnings  # one per bad folder, none for the good one
     for name, reasons in WHY.items():
-        (line,) = [w for w in warnings if w.startswith(f"convwatch: warning: results/exp/{name}: ")]
+        (line,) = [w for w in warnings if w.startswith(f"warning: results/exp/{name}: ")]
         page = (bad[name] / "index.html").read_text()
         assert "<h2 id='metrics'>" in page and "<h2 id='config'>" in page  # the whole page
         for reason in reasons:
             assert reason in line, (reason, line)
-            assert reason.replace("'", "&#x27;") in page, (name, reason)
-    assert str(good / "index.html") in out.split() and (good / "index.html").is_file()
+            assert reason.replace("'", "&#39;") in page, (name, reason)
+    assert good / "index.html" in written and (good / "index.html").is_file()
     assert "This run folder is incomplete" not in (good / "index.html").read_text()
     index = (root / "index.html").read_text()
     for run in ("good", *DAMAGE):
@@ -268,12 +332,12 @@ def test_report_over_a_tree_carries_on_past_bad_folders(tmp_path, make_run, caps
 
 
 def test_a_page_that_cannot_be_drawn_or_written_is_a_warning_not_an_error(
-    tmp_path, make_run, capsys, monkeypatch
+    tmp_path, make_run, caplog, monkeypatch
 ):
     root = tmp_path / "results"
     first, second = make_run(root, run_id="first"), make_run(root, run_id="second")
 
-    def broken(run, crumbs=""):
+    def broken(run, crumbs=()):
         if run.run_id == "first":
             raise KeyError("a shape nobody foresaw")
         return real(run, crumbs)
@@ -288,14 +352,15 @@ def test_a_page_that_cannot_be_drawn_or_written_is_a_warning_not_an_error(
         return write_text(path, text)
 
     monkeypatch.setattr(report.atomic, "write_text", full_disk)
-    assert main(["report", str(root)]) == 0
-    err = capsys.readouterr().err
+    with caplog.at_level("WARNING", logger="convwatch"):
+        write_reports([str(root)])
+    warnings = "\n".join(_warnings(caplog))
     page = (first / "index.html").read_text()
     assert (
-        "its page could not be drawn in full (KeyError: &#x27;a shape nobody foresaw&#x27;)" in page
+        "its page could not be drawn in full (KeyError: &#39;a shape nobody foresaw&#39;)" in page
     )
-    assert f"warning: {first}: its page could not be drawn in full (KeyError" in err
-    assert f"warning: {second}: page not written (OSError: [Errno 28] No space left" in err
+    assert f"warning: {first}: its page could not be drawn in full (KeyError" in warnings
+    assert f"warning: {second}: page not written (OSError: [Errno 28] No space left" in warnings
     assert not (second / "index.html").exists() and (root / "index.html").is_file()
     assert "exp/second/" in (root / "index.html").read_text()  # still listed
 

@@ -20,8 +20,10 @@ from convwatch.base.atomic import read_json, write_json
 from convwatch.base.liveness import Heartbeat, judge, now_text
 from convwatch.cli import main
 from convwatch.errors import ConvwatchError
+from convwatch.report.compare import compare_table, format_table
 from convwatch.report.pages import write_results_index, write_run_report, write_sweep_report
-from convwatch.report.reader import compare_table, format_table, load_run
+from convwatch.report.reader import load_run
+from convwatch.run.publish import refresh_pages_above
 
 HOST = socket.gethostname()
 MINUTE = 60.0
@@ -236,13 +238,11 @@ def test_resume_refuses_a_run_that_is_still_alive_naming_pid_and_host(tmp_path, 
 
 
 def test_after_a_resume_the_sweep_lists_the_point_as_its_run_stands(tmp_path, make_run):
-    from convwatch.run.runner import _refresh_pages_above
-
     sweep = tmp_path / "results" / "exp" / "20260101-000000-sweep-abc"
     run = make_run(sweep.parent, experiment=sweep.name, run_id="b")  # completed by the resume
     points = [{"run": "b", "label": "2", "status": "running"}, {"run": "zz", "status": "failed"}]
     write_json(sweep / "sweep.json", {"runs": points})
-    _refresh_pages_above(run)
+    refresh_pages_above(run)
     assert [p["status"] for p in read_json(sweep / "sweep.json")["runs"]] == ["completed", "failed"]
     page = (sweep / "index.html").read_text()
     assert "class='status status-completed'" in page and "sweep.json says" not in page

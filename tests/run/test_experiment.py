@@ -8,7 +8,8 @@ import pytest
 
 from convwatch import ConvwatchError, Data, Experiment, Fit, apply_overrides, override_keys
 from convwatch.base.ranges import PositiveInt, Range
-from convwatch.run.spec import Optimizer, Reference, parse_override
+from convwatch.run.overrides import parse_override
+from convwatch.run.spec import Optimizer, Reference
 
 
 def build(units: int = 8, dropout: float = 0.1, name: str | None = None):
@@ -196,3 +197,15 @@ def test_a_valid_boundary_is_accepted(experiment):
         2**32 - 1,
         None,
     )
+
+
+def test_config_names_a_builder_by_the_package_that_exports_it():
+    """config.json (and so the config hash) names `convwatch.models:larger_cnn`, not the module
+    it happens to live in, so moving it inside the package changes no run's hash."""
+    from convwatch.models import builders, larger_cnn
+    from convwatch.run.spec import public_path
+
+    experiment = Experiment(name="x", description="", build_model=larger_cnn, data=Data("mnist"))
+    assert experiment.config()["build_model"] == "convwatch.models:larger_cnn"
+    assert public_path(builders._conv_stack) == "convwatch.models.builders:_conv_stack"
+    assert public_path(parse_override) == "convwatch.run.overrides:parse_override"

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from convwatch import ConvwatchError, apply_overrides, load_experiment, override_keys
+from convwatch.run.overrides import parse_override
 from convwatch.run.runner import check
-from convwatch.run.spec import parse_override
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EXPERIMENT = load_experiment("mnist_larger_cnn")

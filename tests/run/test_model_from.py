@@ -8,8 +8,8 @@ import pytest
 
 from convwatch import ConvwatchError, Data, run_experiment
 from convwatch.base.atomic import read_json
-from convwatch.run.spec import apply_overrides, override_keys
-from tests.test_runner import TINY
+from convwatch.run.overrides import apply_overrides, override_keys
+from tests.run.test_runner import TINY
 
 
 @pytest.fixture(scope="module")

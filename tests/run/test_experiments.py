@@ -6,7 +6,7 @@ import pytest
 
 from convwatch import list_experiments, load_experiment, run_experiment
 from convwatch.base.atomic import read_json
-from convwatch.run.spec import parse_override
+from convwatch.run.overrides import parse_override
 
 NAMES = list_experiments()
 SWEEPS = {name: load_experiment(name).sweep for name in NAMES}

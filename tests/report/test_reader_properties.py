@@ -49,7 +49,7 @@ def shaped(fields: list[str]) -> st.SearchStrategy:
 
 RECORD = ["name", "status", "error", "started", "ended", "duration_s", "command", "seed", "notes"]
 RECORD += ["config_hash", "checkpoint_epoch", "epochs_completed", "resumed", "model_from"]
-RECORD += ["pid", "host", "heartbeat", "data_source", "overrides", "traceback"]
+RECORD += ["pid", "host", "heartbeat", "data_source", "overrides", "traceback", "captures"]
 CONFIG = ["name", "description", "fit", "data", "model", "compile", "callbacks", "references"]
 METRICS = ["metrics", "references", "data_source", "ClassificationReport"]
 

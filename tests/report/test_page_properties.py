@@ -62,7 +62,8 @@ def tags(page: Path) -> Tags:
 
 
 def fill(root: Path, make_run, text: list[str]) -> Path:
-    """A run folder of a sweep whose every string field holds one of `text`."""
+    """A run folder of a sweep whose every string field holds one of `text` (its captures'
+    descriptions in run.json too)."""
     a, b, c, d, e, f, g, h = text
     sweep = root / safe(a)[:40] / "20260101-000000-sweep-aaaaaaa"
     atomic.write_json(sweep / "sweep.json", {"overrides": [b], "runs": [{"run": c}]})
@@ -78,6 +79,7 @@ def fill(root: Path, make_run, text: list[str]) -> Path:
         data_source=g,
         started=h,
         config={"name": a, "description": b, "fit": {"epochs": 2, c: d}, "callbacks": {e: {}}},
+        captures={"Group": {"group": c, "files": [[r".*\.png", f"{d} {{tag}}"]]}},
         metrics={f: 0.5, "test_accuracy": g},
         history=[{"epoch": 1, h: 0.5, f"val_{h}": 0.4}, {"epoch": 2, h: 0.3}],
         artifacts={

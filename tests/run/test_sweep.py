@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from PIL import Image
 
 from convwatch import Compile, Data, Experiment, Fit, Optimizer, apply_overrides, run_experiment
 from convwatch.base.atomic import read_csv, read_json
-from convwatch.run.runner import make_optimizer
+from convwatch.run.keras_setup import make_optimizer
 from convwatch.run.spec import OPTIMIZER_PRESETS
 
 
@@ -53,7 +54,8 @@ def test_declared_sweep_expands_unless_the_command_line_sets_its_key():
     assert one.compile.optimizer.name == "adam"
 
 
-def test_sweep_folder_holds_every_run_and_a_side_by_side_summary(tmp_path, capsys):
+def test_sweep_folder_holds_every_run_and_a_side_by_side_summary(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="convwatch")
     sweep = run_experiment(OPTIMIZERS, results_dir=tmp_path)
     assert sweep.parent == tmp_path / "optimizers" and "-sweep-" in sweep.name
     listing = json.loads((sweep / "sweep.json").read_text())
@@ -78,7 +80,7 @@ def test_sweep_folder_holds_every_run_and_a_side_by_side_summary(tmp_path, capsy
     assert "test accuracy" in verdicts[0] and "95% validation accuracy" in verdicts[0]
     with Image.open(sweep / "sweep_curves.png") as png:
         assert png.format == "PNG" and png.width > 300
-    out = capsys.readouterr().out
+    out = caplog.text
     assert "sweep run 2/2: sgd_momentum" in out and verdicts[1] in out
 
 

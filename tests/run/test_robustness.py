@@ -309,7 +309,8 @@ def test_report_on_a_corrupt_run_json_warns_and_writes_the_page(tmp_path, make_r
     run = make_run(tmp_path)
     (run / "run.json").write_text("{broken")
     assert main(["report", str(run)]) == 0
-    assert f"warning: {run}: run.json is not valid JSON" in capsys.readouterr().err
+    said = capsys.readouterr()  # the CLI's console handler: stdout for every level
+    assert f"warning: {run}: run.json is not valid JSON" in said.out + said.err
     assert "run.json is not valid JSON" in (run / "index.html").read_text()
 
 

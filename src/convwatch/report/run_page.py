@@ -1,0 +1,199 @@
+"""The run page (`<run>/index.html`) as a plain dict for templates/run.html: status and notes,
+the overview, metrics, curves, every artifact with its caption, config, environment and files.
+
+`context(run, crumbs)` reads nothing but the run folder's own files it links to; the page is
+`convwatch.report.pages.write_run_report`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from convwatch.base import layout
+from convwatch.report import captions
+from convwatch.report.charts import run_charts
+from convwatch.report.compare import show
+from convwatch.report.html import figure, link, size_text, status
+from convwatch.report.reader import Artifact, Run, resume_hint
+
+TOC = ("metrics", "curves", "artifacts", "config", "environment", "files")
+RUN_FILES = (
+    layout.RUN_JSON,
+    layout.CONFIG_JSON,
+    layout.HISTORY_CSV,
+    layout.METRICS_JSON,
+    layout.SUMMARY_TXT,
+    layout.MODEL_FILE,
+)
+ENVIRONMENT = (
+    "git_commit", "python", "tensorflow", "keras", "keras_backend", "numpy", "host", "platform",
+    "device",
+)  # fmt: skip
+
+
+def badge(run: Run) -> dict[str, str]:
+    """The run's status badge; a dead run's says why on hover."""
+    return status(run.status, run.status_reason if run.status == "dead" else "")
+
+
+def notes(run: Run) -> dict[str, Any]:
+    """The notes at the top of the page (templates/run_notes.html): why a run is dead and how
+    to go on, its error, what its folder lacks, and what the run says about itself (a fallback
+    network in place of ImageNet weights)."""
+    dead = {"reason": run.status_reason, "hint": resume_hint(run)} if run.status == "dead" else None
+    error = run.record.get("error")
+    said = run.record.get("notes") or []
+    return {
+        "dead": dead,
+        "error": {"status": run.status, "error": error, "traceback": run.record.get("traceback")}
+        if error
+        else None,
+        "problems": [
+            p for p in run.problems if not (run.status == "dead" and p.startswith("dead: "))
+        ],
+        "notes": [str(note) for note in (said if isinstance(said, list) else [said])],
+    }
+
+
+def _overview(run: Run) -> list[tuple[str, Any]]:
+    record, fit = run.record, run.config.get("fit") or {}
+    epochs = record.get("epochs_completed")
+    planned = fit.get("epochs") if isinstance(fit, dict) else None
+    data, loaded = record.get("data_source"), record.get("model_from")
+    if data and record.get("data_full") is False:
+        data = f"{data} — not the full dataset"
+    pid, host = run.verdict.pid, run.verdict.host
+    shown = run.status
+    if shown != run.recorded_status:
+        shown = f"{shown} (run.json says {run.recorded_status})"
+    facts = {
+        "status": shown,
+        **({"process": f"{pid} on host {host or 'unknown'}"} if pid is not None else {}),
+        "started": record.get("started"),
+        "ended": record.get("ended"),
+        "duration": f"{run.duration_s:.1f} s" if run.duration_s is not None else None,
+        "epochs": f"{epochs} of {planned}" if epochs is not None and planned else epochs,
+        "seed": record.get("seed"),
+        "command": record.get("command"),
+        "data": data,
+        **({"model": loaded["file"]} if isinstance(loaded, dict) and "file" in loaded else {}),
+    }
+    return list(facts.items())
+
+
+def _metrics(run: Run) -> dict[str, Any]:
+    return {
+        "metrics": [(k, show(v)) for k, v in run.metrics.items()],
+        "references": [
+            (
+                r.get("label", r.get("metric")),
+                r.get("source"),
+                r.get("reference_text", show(r.get("reference"))),
+                r.get("this_run_text", show(r.get("this_run"))),
+            )
+            for r in run.references
+        ],
+        "summaries": [
+            (name, json.dumps(summary, indent=2, default=str))
+            for name, summary in run.summaries.items()
+        ],
+    }
+
+
+def _group(
+    name: str, items: Sequence[Artifact], base: Path, known: dict[str, captions.Description]
+) -> dict[str, Any]:
+    """One capture folder's section: its sentence, its images (one strip per series: a series
+    of snapshots scrolls sideways) and a table of its other files."""
+    images = [a for a in items if a.is_image and not a.name.startswith("projector/")]
+    strips = [
+        [figure(a.path, base, captions.caption(a, known)) for a in images if a.series == series]
+        for series in dict.fromkeys(a.series for a in images)
+    ]
+    files = [
+        {
+            "link": link(a.path, base, a.name),
+            "size": size_text(a.size),
+            "caption": captions.caption(a, known),
+        }
+        for a in items
+        if a not in images
+    ]
+    description = known.get(name)
+    return {
+        "id": f"a-{name}",
+        "name": name or "artifacts",
+        "about": description.group if description else None,
+        "strips": strips,
+        "files": files,
+    }
+
+
+def _groups(run: Run, base: Path) -> list[dict[str, Any]]:
+    known = captions.descriptions(run)
+    grouped: dict[str, list[Artifact]] = {}
+    for artifact in run.artifacts:
+        grouped.setdefault(artifact.group, []).append(artifact)
+    return [
+        _group(name, grouped[name], base, known)
+        for name in captions.group_order(run, list(grouped))
+    ]
+
+
+def _files(run: Run, base: Path) -> dict[str, Any]:
+    files = []
+    for name in RUN_FILES:
+        path = run.path / name
+        if path.is_file() and not path.is_symlink():
+            files.append({"link": link(path, base, name), "size": size_text(path.stat().st_size)})
+        else:
+            files.append({"link": None, "name": name, "size": "missing"})
+    summary = run.path / layout.SUMMARY_TXT
+    return {
+        "files": files,
+        "tensorboard": (run.path / layout.TENSORBOARD_DIR).is_dir(),
+        "summary": summary.read_text(encoding="utf-8", errors="replace")
+        if summary.is_file() and not summary.is_symlink()
+        else None,
+    }
+
+
+def context(run: Run, crumbs: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """Everything templates/run.html shows of `run`, for a page saved in the run folder."""
+    description = run.config.get("description")
+    return {
+        "title": f"{run.experiment} {run.run_id}: {run.status}",
+        "crumbs": list(crumbs),
+        "experiment": run.experiment,
+        "run_id": run.run_id,
+        "status": badge(run),
+        "description": description or "",
+        "toc": TOC,
+        **notes(run),
+        "overview": _overview(run),
+        **_metrics(run),
+        "curves": run_charts(run),
+        "groups": _groups(run, run.path),
+        "config": [(k, show(v)) for k, v in run.settings().items()] if run.config else None,
+        "environment": [(k, run.record.get(k)) for k in ENVIRONMENT],
+        **_files(run, run.path),
+    }
+
+
+def broken_context(run: Run, failure: str, crumbs: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """templates/run_broken.html: for a run whose full page could not be drawn, the failure
+    and what its folder lacks."""
+    return {
+        "title": f"{run.run_id}: {run.status}",
+        "crumbs": list(crumbs),
+        "run_id": run.run_id,
+        "status": status(run.status),
+        "failure": failure,
+        "dead": None,
+        "error": None,
+        "problems": notes(run)["problems"],
+        "notes": [],
+    }
