@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import zipfile
@@ -129,6 +130,17 @@ def test_a_run_that_raises_is_recorded_as_failed(tmp_path):
     assert run["status"] == "failed"
     assert run["error"] == "RuntimeError: the model builder broke"
     assert "broken_builder" in run["traceback"] and run["ended"]
+
+
+def test_a_capture_that_refuses_the_runs_data_fails_the_run_naming_itself(tmp_path):
+    """PixelTracker's `circles` are landmarks of the shapes data; on MNIST the run fails with
+    the capture's name and the reason in run.json, not with a bare ValueError."""
+    spec = {"PixelTracker": {"circles": ["red"]}}
+    with pytest.raises(ConvwatchError, match="callbacks.PixelTracker: .*no circle 'red'"):
+        run_experiment(dataclasses.replace(TINY, callbacks=spec), results_dir=tmp_path)
+    (folder,) = (tmp_path / "tiny").iterdir()
+    run = read_json(folder / "run.json")
+    assert run["status"] == "failed" and "callbacks.PixelTracker" in run["error"]
 
 
 def test_bad_settings_fail_before_any_folder_is_written(tmp_path):

@@ -142,12 +142,18 @@ def build_callbacks(
 ) -> list[Capture]:
     """The captures `specs` declare, in order, each writing under `folder.artifacts(name)`."""
     check_callbacks(specs)
-    return [
-        capture_class(name).from_run(
-            run_inputs(arrays, dataset, folder.artifacts(name)), **dict(options)
+    return [_build(name, dict(options), arrays, dataset, folder) for name, options in specs.items()]
+
+
+def _build(name: str, options: dict[str, Any], arrays: Any, dataset: Any, folder: Any) -> Capture:
+    """One capture by its `from_run`; what it refuses in this run's data (a landmark the dataset
+    lacks, labels a regression has not) is bad input, named after the capture."""
+    try:
+        return capture_class(name).from_run(
+            run_inputs(arrays, dataset, folder.artifacts(name)), **options
         )
-        for name, options in specs.items()
-    ]
+    except ValueError as error:
+        raise ConvwatchError(f"callbacks.{name}: {error}") from None
 
 
 def captures_record(specs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
