@@ -171,3 +171,83 @@ def test_the_installed_command_exits_2_for_an_unknown_experiment(experiments, tm
     )
     assert done.returncode == 2
     assert "unknown experiment 'nope'" in done.stderr
+
+
+def test_launcher_flags_reach_the_runner(experiments, tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(name, overrides, results_dir, **kwargs):
+        seen.update(name=name, overrides=overrides, **kwargs)
+        return tmp_path
+
+    monkeypatch.setattr(cli, "run_experiment", fake_run)
+    argv = ["run", "tiny", "seed=1,2", "--launcher", "ray", "--ray-address", "auto"]
+    argv += ["--cpus-per-run", "2", "--gpus-per-run", "0.5", "--max-parallel", "3"]
+    assert main(argv) == 0
+    assert seen["overrides"] == ["seed=1,2"] and seen["launcher"] == "ray"
+    assert seen["ray_address"] == "auto" and seen["max_parallel"] == 3
+    assert seen["cpus_per_run"] == 2 and isinstance(seen["cpus_per_run"], int)
+    assert seen["gpus_per_run"] == 0.5
+    assert main(["run", "tiny"]) == 0  # the defaults: today's local launcher
+    assert seen["launcher"] == "local" and seen["cpus_per_run"] == 1
+    assert seen["max_parallel"] is None and seen["ray_address"] is None
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--launcher", "ray", "--cpus-per-run", "0"], "cpus_per_run must be a number > 0"),
+        (["--launcher", "ray", "--max-parallel", "0"], "max_parallel must be None or an integer"),
+        (["--ray-address", "auto"], "--ray-address needs --launcher ray"),
+    ],
+)
+def test_bad_launcher_flags_exit_2_before_any_folder(experiments, tmp_path, capsys, flags, message):
+    results = tmp_path / "results"
+    assert main(["run", "tiny", "--results-dir", str(results), *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not results.exists()
+
+
+def test_an_unknown_launcher_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "tiny", "--launcher", "dask"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'dask'" in capsys.readouterr().err
+
+
+def test_without_ray_the_ray_launcher_exits_2_saying_what_to_install(
+    experiments, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    results = tmp_path / "results"
+    assert main(["run", "tiny", "--launcher", "ray", "--results-dir", str(results)]) == 2
+    assert "--launcher ray needs Ray: pip install 'convwatch[ray]'" in capsys.readouterr().err
+    assert not results.exists()
+
+
+def test_run_all_runs_every_experiment_with_the_overrides_given(experiments, tmp_path, capsys):
+    (experiments / "other.py").write_text(TINY_MODULE.replace('name="tiny"', 'name="other"'))
+    results = tmp_path / "results"
+    assert main(["run-all", "fit.epochs=1", "--results-dir", str(results)]) == 0
+    paths = capsys.readouterr().out.splitlines()[-2:]
+    assert [os.path.basename(os.path.dirname(p)) for p in paths] == ["other", "tiny"]
+    for path in paths:
+        assert read_json(os.path.join(path, "run.json"))["status"] == "completed"
+    assert main(["run-all", "tiny", "model.broken=true,false", "--results-dir", str(results)]) == 1
+    assert "1 of 2 sweep runs failed" in capsys.readouterr().err  # one plan: its own error
+
+
+def test_resume_of_a_sweep_runs_only_the_points_not_completed(experiments, tmp_path, capsys):
+    results = tmp_path / "results"
+    assert main(["run", "tiny", "model.broken=false,true", "--results-dir", str(results)]) == 1
+    (sweep,) = (results / "tiny").iterdir()
+    listing = read_json(sweep / "sweep.json")
+    assert [r["status"] for r in listing["runs"]] == ["completed", "failed"]
+    completed_run, failed_run = (r["run"] for r in listing["runs"])
+    assert main(["resume", str(sweep)]) == 1  # the broken point fails again, alone
+    listing = read_json(sweep / "sweep.json")
+    assert listing["runs"][0]["run"] == completed_run  # not run again
+    assert listing["runs"][1]["earlier_runs"] == [failed_run]  # left in place, not deleted
+    assert (sweep / failed_run / "run.json").is_file()
+    assert len([p for p in sweep.iterdir() if p.is_dir()]) == 3
+    assert "1 of 2 sweep runs failed" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The `convwatch` command: `run`, `resume`, `list`, `compare`, `report`.
+"""The `convwatch` command: `run`, `run-all`, `resume`, `list`, `compare`, `report`.
 
 Progress and notes come from the library's loggers (names under "convwatch"); the command shows
 them on stdout, one plain line each: INFO and above by default, WARNING and above with
@@ -9,6 +9,11 @@ Exit status: 0 done; 1 a run failed (its run.json says why); 2 bad input (unknow
 bad override, missing or corrupt data, not a run folder, a run to resume that is still alive or
 has no checkpoint); 130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM. `report` over folders
 that cannot all be read writes what it can, warns of the rest, and exits 0.
+
+`run`, `run-all` and `resume` take the launcher flags: `--launcher local` (the default: one
+point after another, in this process) or `--launcher ray` (each point a Ray task, on this
+machine's cores or the cluster at `--ray-address`, with `--cpus-per-run`, `--gpus-per-run`,
+at most `--max-parallel` at once).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from convwatch.report.compare import compare_table, format_table
 from convwatch.report.pages import write_compare_report, write_reports
 from convwatch.report.reader import find_runs, load_run
 from convwatch.run.catalog import list_experiments, load_experiment
-from convwatch.run.runner import resume_run, run_experiment
+from convwatch.run.runner import resume_run, run_all, run_experiment
 
 # TensorFlow prints device and CPU-feature notices at import; keep the console for the run.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -48,6 +53,85 @@ def _verbosity_options(parser: argparse.ArgumentParser, default: str | None) -> 
     )
 
 
+def _number(text: str) -> int | float:
+    """A count of CPUs or GPUs: an integer where it is one (2), else a fraction (0.5)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def _launcher_options() -> argparse.ArgumentParser:
+    """The launcher flags `run`, `run-all` and `resume` share."""
+    flags = argparse.ArgumentParser(add_help=False)
+    group = flags.add_argument_group("launcher")
+    group.add_argument(
+        "--launcher",
+        choices=("local", "ray"),
+        default="local",
+        help="local: one point after another here (default); ray: each point a Ray task",
+    )
+    group.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="the Ray cluster to join ('auto': one started with `ray start`; default "
+        "$RAY_ADDRESS, else a Ray instance on this machine's cores)",
+    )
+    group.add_argument(
+        "--cpus-per-run", type=_number, default=1, metavar="N", help="CPUs a point asks (1)"
+    )
+    group.add_argument(
+        "--gpus-per-run", type=_number, default=0, metavar="N", help="GPUs a point asks (0)"
+    )
+    group.add_argument(
+        "--max-parallel", type=int, metavar="N", help="at most N points at once (no limit)"
+    )
+    return flags
+
+
+def _launcher_kwargs(args: argparse.Namespace) -> dict:
+    return {
+        "launcher": args.launcher,
+        "ray_address": args.ray_address,
+        "cpus_per_run": args.cpus_per_run,
+        "gpus_per_run": args.gpus_per_run,
+        "max_parallel": args.max_parallel,
+    }
+
+
+def _running_commands(command) -> None:
+    """`run`, `run-all` and `resume`: the commands that run points, with the launcher flags."""
+    run = command("run", launched=True, help="run an experiment into a new run folder")
+    run.add_argument("name", nargs="?", help="experiment name (see `convwatch list`)")
+    run.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="key=value",
+        help="dotted-key overrides, e.g. fit.epochs=2 data.limit=2000; a,b,c sweeps",
+    )
+    run.add_argument("--results-dir", default="results", help="where run folders go")
+    run.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="the same as `convwatch resume RUN`",
+    )
+    run_all_ = command(
+        "run-all", launched=True, help="run several experiments (all where none are named)"
+    )
+    run_all_.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME_OR_KEY=VALUE",
+        help="experiment names, and overrides for every one of them",
+    )
+    run_all_.add_argument("--results-dir", default="results", help="where run folders go")
+    resume = command(
+        "resume",
+        launched=True,
+        help="continue an interrupted, failed or dead run in its folder from its checkpoint, "
+        "or run a sweep folder's points that did not complete",
+    )
+    resume.add_argument("run", metavar="RUN", help="the run folder, or a sweep folder")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="convwatch",
@@ -64,28 +148,13 @@ def _parser() -> argparse.ArgumentParser:
     _verbosity_options(verbosity, default=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, **kwargs) -> argparse.ArgumentParser:
-        return commands.add_parser(name, parents=[verbosity], **kwargs)
+    launcher = _launcher_options()
 
-    run = command("run", help="run an experiment into a new run folder")
-    run.add_argument("name", nargs="?", help="experiment name (see `convwatch list`)")
-    run.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="key=value",
-        help="dotted-key overrides, e.g. fit.epochs=2 data.limit=2000; a,b,c sweeps",
-    )
-    run.add_argument("--results-dir", default="results", help="where run folders go")
-    run.add_argument(
-        "--resume",
-        metavar="RUN",
-        help="the same as `convwatch resume RUN`",
-    )
-    resume = command(
-        "resume",
-        help="continue an interrupted, failed or dead run in its folder from its checkpoint",
-    )
-    resume.add_argument("run", metavar="RUN", help="the run folder")
+    def command(name: str, launched: bool = False, **kwargs) -> argparse.ArgumentParser:
+        parents = [verbosity, launcher] if launched else [verbosity]
+        return commands.add_parser(name, parents=parents, **kwargs)
+
+    _running_commands(command)
     command("list", help="list the available experiments")
     compare = command(
         "compare", help="compare run folders: a table of what differs, and an HTML page"
@@ -149,18 +218,23 @@ def _command(args: argparse.Namespace) -> int:
             return _compare(args)
         if args.command == "report":
             return _report(args.paths)
-        if args.command == "resume":
-            print(resume_run(args.run, experiments_path=args.experiments_dir))
-            return 0
-        if args.resume:
-            if args.name or args.overrides:
+        if args.command == "run-all":
+            return _run_all(args)
+        launched = _launcher_kwargs(args)
+        if args.command == "resume" or args.resume:
+            if args.command == "run" and (args.name or args.overrides):
                 raise ConvwatchError("--resume RUN takes no experiment name or overrides")
-            print(resume_run(args.resume, experiments_path=args.experiments_dir))
+            where = args.run if args.command == "resume" else args.resume
+            print(resume_run(where, experiments_path=args.experiments_dir, **launched))
             return 0
         if args.name is None:
             raise ConvwatchError("run needs an experiment name (see `convwatch list`)")
         path = run_experiment(
-            args.name, args.overrides, args.results_dir, experiments_path=args.experiments_dir
+            args.name,
+            args.overrides,
+            args.results_dir,
+            experiments_path=args.experiments_dir,
+            **launched,
         )
         print(path)
         return 0
@@ -174,6 +248,22 @@ def _command(args: argparse.Namespace) -> int:
         signum = getattr(error, "signum", signal.SIGINT)
         print(f"convwatch: interrupted by {signal.Signals(signum).name}", file=sys.stderr)
         return 128 + signum
+
+
+def _run_all(args: argparse.Namespace) -> int:
+    """`run-all`: the names, and the key=value overrides given to every one of them."""
+    overrides = [n for n in args.names if "=" in n]
+    names = [n for n in args.names if "=" not in n]
+    paths = run_all(
+        names,
+        overrides,
+        args.results_dir,
+        experiments_path=args.experiments_dir,
+        **_launcher_kwargs(args),
+    )
+    for path in paths:
+        print(path)
+    return 0
 
 
 def _note(message: str) -> None:

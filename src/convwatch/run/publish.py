@@ -61,6 +61,11 @@ def refresh_pages_above(run: Path) -> None:
                 except OSError as error:  # never in place of the run's own outcome
                     logger.warning(f"sweep.json not updated: {error}")
         write_sweep_page(run.parent)
-    root = pages.results_root(run)
+    refresh_results_above(run)
+
+
+def refresh_results_above(folder: Path) -> None:
+    """The nearest results index above `folder` (a run or sweep), written again."""
+    root = pages.results_root(folder)
     if root is not None:
         write_results_page(root)
