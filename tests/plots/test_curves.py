@@ -31,3 +31,14 @@ def test_sweep_curves_overlay_every_run(tmp_path):
     assert titles == ["loss (train)", "loss (validation)", "accuracy (train)"]
     assert [line.get_label() for line in fig.axes[0].lines] == ["sgd", "adam"]
     assert saved(fig, tmp_path)[0] == "PNG"
+
+
+def test_the_epoch_axis_ticks_whole_epochs_only():
+    """A one-epoch sweep is drawn at epoch 1, not on an axis from 0.96 to 1.04."""
+    from convwatch.plots.curves import plot_history, sweep_curves_figure
+
+    one = sweep_curves_figure({"a": {"loss": [2.3]}, "b": {"loss": [1.9]}})
+    assert list(one.axes[0].get_xticks()) == [1]
+    long = plot_history({"loss": [1.0 / (i + 1) for i in range(30)]})
+    ticks = long.axes[0].get_xticks()
+    assert len(ticks) > 1 and all(float(t).is_integer() for t in ticks)

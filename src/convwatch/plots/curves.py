@@ -8,6 +8,18 @@ from collections.abc import Mapping, Sequence
 from convwatch.plots.figure import new_figure
 
 
+def _epoch_axis(ax, epochs: int) -> None:
+    """Epochs are whole numbers: a tick at each of up to 12 epochs, else integer ticks only
+    (so a one-epoch run is not drawn on an axis from 0.96 to 1.04)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if 0 < epochs <= 12:
+        ax.set_xticks(range(1, epochs + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+
+
 def plot_history(history: Mapping[str, Sequence[float]], title: str = "") -> object:
     """A figure of `history` (Keras `History.history`-style: name -> one value per epoch).
 
@@ -22,7 +34,7 @@ def plot_history(history: Mapping[str, Sequence[float]], title: str = "") -> obj
             if values:
                 ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=label)
         ax.set_title(name)
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax, max((len(history.get(k) or []) for k in (name, f"val_{name}")), default=0))
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
@@ -55,7 +67,7 @@ def sweep_curves_figure(
                 ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=label)
         split = "validation" if key.startswith("val_") else "train"
         ax.set_title(f"{key.removeprefix('val_')} ({split})")
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax, max((len(h.get(key) or []) for h in histories.values()), default=0))
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
