@@ -296,3 +296,14 @@ def test_keras_refusing_an_optimizer_option_names_its_key():
     message = str(info.value)
     assert "compile.optimizer.options.momentum=2.0" in message and "`momentum`" in message
     assert "nesterov" not in message  # only the option Keras refused
+
+
+def test_pixel_range_is_two_numbers_low_below_high():
+    from convwatch.base.ranges import pixel_range
+
+    assert pixel_range((0, 1)) == (0.0, 1.0) and pixel_range([-1, 1.5]) == (-1.0, 1.5)
+    for bad, said in (((1, 0), "low < high"), ((0.5, 0.5), "low < high"), ("ab", "two numbers")):
+        with pytest.raises(ValueError, match=said):
+            pixel_range(bad)
+    with pytest.raises(ValueError, match=r"two numbers \(low, high\). Received: 3"):
+        pixel_range(3)

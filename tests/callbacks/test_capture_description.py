@@ -135,6 +135,19 @@ def test_from_run_builds_a_capture_from_the_runs_data(tmp_path):
     assert weights.out_dir == run.out_dir and weights.layers == ["conv"]
 
 
+@pytest.mark.parametrize(
+    "name, size, wanted", [("ClassificationReport", None, 10), ("Interpretation", 4, 4)]
+)
+def test_classifier_captures_take_the_first_test_images_with_their_labels(
+    tmp_path, name, size, wanted
+):
+    run = inputs(tmp_path)
+    capture = registered()[name].from_run(run, size=size)
+    assert capture.out_dir == run.out_dir
+    assert len(capture.labels) == wanted and list(capture.labels) == list(run.labels_test[:wanted])
+    assert list(capture.class_names) == ["a", "b", "c"]
+
+
 def test_a_classifier_capture_without_labels_says_so(tmp_path):
     with pytest.raises(ValueError, match="EmbeddingProjector needs class labels.*'toy'"):
         EmbeddingProjector.from_run(inputs(tmp_path, labels_test=None))

@@ -207,6 +207,22 @@ def validate_ranges(function: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def pixel_range(value_range: Any) -> tuple[float, float]:
+    """`(low, high)` as floats: the range an optimised image's pixels are kept in. A ValueError
+    unless it is two numbers with low < high."""
+    try:
+        low, high = (float(v) for v in value_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`value_range` must be two numbers (low, high). Received: {value_range!r}"
+        ) from None
+    if not low < high:
+        raise ValueError(
+            f"`value_range` must be (low, high) with low < high. Received: {value_range!r}"
+        )
+    return low, high
+
+
 def non_finite(value: Any, key: str = "") -> Iterator[tuple[str, float]]:
     """Every NaN or +-inf in nested mappings and sequences, with its dotted key."""
     if isinstance(value, Mapping):

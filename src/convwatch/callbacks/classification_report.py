@@ -80,13 +80,7 @@ class ClassificationReport(Capture):
 
     @classmethod
     def from_run(cls, inputs: RunInputs, size: int | None = None, **options: Any) -> Capture:
-        return cls(
-            inputs.x_test[:size],
-            inputs.labels(cls.__name__)[:size],
-            class_names=inputs.class_names or None,
-            out_dir=inputs.out_dir,
-            **options,
-        )
+        return cls(inputs.x_test[:size], **inputs.labelled_test(cls.__name__, size), **options)
 
     @validate_ranges
     def __init__(

@@ -68,13 +68,7 @@ class EmbeddingProjector(Capture):
 
     @classmethod
     def from_run(cls, inputs: RunInputs, size: int = 1000, **options: Any) -> Capture:
-        return cls(
-            inputs.x_test[:size],
-            inputs.labels(cls.__name__)[:size],
-            out_dir=inputs.out_dir,
-            class_names=inputs.class_names or None,
-            **options,
-        )
+        return cls(inputs.x_test[:size], **inputs.labelled_test(cls.__name__, size), **options)
 
     @validate_ranges
     def __init__(

@@ -57,6 +57,15 @@ class RunInputs:
             )
         return self.labels_test
 
+    def labelled_test(self, capture: str, size: int | None) -> dict[str, Any]:
+        """The first `size` test images (None: all) with their labels and the class names, as
+        the keyword arguments of a capture that explains a classifier's predictions."""
+        return {
+            "labels": self.labels(capture)[:size],
+            "class_names": self.class_names or None,
+            "out_dir": self.out_dir,
+        }
+
     def target_image(self) -> np.ndarray | None:
         """The first test target when the targets are images (a reconstruction), else None."""
         targets = self.y_test[0] if isinstance(self.y_test, tuple | list) else self.y_test

@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from convwatch.base.ranges import pixel_range
 from convwatch.techniques.any_size import any_size_extractor
 from convwatch.techniques.layers import find_layers
 
@@ -106,7 +107,7 @@ def deep_dream(
         float32 `(octaves * steps,)` loss after each step (the mean over a batch), octaves
         concatenated.
     """
-    value_range = _check_range(value_range)
+    value_range = pixel_range(value_range)
     x = np.asarray(image, dtype=np.float32)
     if x.ndim not in (3, 4) or x.size == 0:
         raise ValueError(f"`image` must be (H, W, C) or (N, H, W, C). Received: {x.shape}")
@@ -123,15 +124,6 @@ def deep_dream(
     if not return_losses:
         return result
     return result, losses.mean(axis=1).astype(np.float32)
-
-
-def _check_range(value_range) -> tuple[float, float]:
-    low, high = (float(v) for v in value_range)
-    if not low < high:
-        raise ValueError(
-            f"`value_range` must be (low, high) with low < high. Received: {value_range}"
-        )
-    return low, high
 
 
 def _extractor_for(model, names: list[str], batch: np.ndarray, shape: tuple) -> keras.Model:

@@ -33,6 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from convwatch.base.ranges import pixel_range
 from convwatch.techniques.any_size import any_size_extractor
 
 # extractor -> {content image shape: _Stepper}; entries go when the extractor is collected.
@@ -165,7 +166,7 @@ def style_transfer(
     Returns:
         A `StyleResult` with the image and the per-step losses.
     """
-    low, high = _check_range(value_range)
+    low, high = pixel_range(value_range)
     x, s = _pictures(content, style)
     settings = StyleSettings(
         steps, learning_rate, content_weight, style_weight, tv_weight, init, chunk, pad
@@ -183,15 +184,6 @@ def style_transfer(
         image=stepper.image.numpy()[0].astype(np.float32),
         losses={name: losses[:, i] for i, name in enumerate(("total", "content", "style"))},
     )
-
-
-def _check_range(value_range) -> tuple[float, float]:
-    low, high = (float(v) for v in value_range)
-    if not low < high:
-        raise ValueError(
-            f"`value_range` must be (low, high) with low < high. Received: {value_range}"
-        )
-    return low, high
 
 
 def _layer_list(style_layers: Sequence[str] | str) -> list[str]:
