@@ -1,14 +1,21 @@
 """Cost of watching: `fit` with the four capture callbacks at default schedules vs plain `fit`.
 
-The 30/15-filter net, 2 epochs over 10,000 images (Fashion-MNIST when installed, else the
-offline MNIST subset repeated to 10,000), batch 100. Both runs in this process, the same
-seed, warmed up first; prints the ratio, what each callback adds on its own, the peak memory
-growth over a longer watched run, and the ratio at a real run's length (5 epochs, 60,000).
+The 30/15-filter net, batch 100, on Fashion-MNIST when installed (else the offline MNIST subset
+repeated to size), at a short run (2 epochs x 10,000 images) and a real run's length (5 epochs x
+60,000). Plain and watched fits alternate in this process from the same seed, after a warm-up;
+each figure is the best of its repeats. Peak memory is measured apart, one fresh process per
+fit (a process's peak resident set size depends on what ran in it before): the peak of a process
+that loads the data and runs that one fit. The watched fit is also timed with every
+capture's background work run inline ($CONVWATCH_BACKGROUND=0), which is what moving it off the
+training thread saves. Every file the callbacks wrote is opened after `fit` returns.
 """
 
 from __future__ import annotations
 
+import os
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 
-def _data(n: int = 10_000):
+def _data(n: int):
     from convwatch.data import load_dataset
     from convwatch.errors import DataError
 
     try:
-        d = load_dataset("fashion_mnist", limit=n, test_limit=1000)
+        d = load_dataset("fashion_mnist", limit=n, test_limit=2000)
         source = "Fashion-MNIST"
     except DataError:
         d = load_dataset("mnist")
@@ -32,7 +39,8 @@ def _data(n: int = 10_000):
     return x, y, d.x_test.astype("float32") / 255, d.y_test, source
 
 
-def _fit(x, y, callbacks, epochs: int = 2) -> float:
+def _fit(x, y, callbacks, epochs: int) -> float:
+    """Seconds of one fit of a fresh 30/15 net."""
     import keras
 
     from convwatch.models import larger_cnn
@@ -61,50 +69,85 @@ def _watchers(out: Path, x_test, y_test):
     ]
 
 
-def main() -> None:
-    x, y, x_test, y_test, source = _data()
-    _fit(x[:1000], y[:1000], [], epochs=1)  # warm up TensorFlow
+def _check_files(folder: Path) -> int:
+    """How many files the callbacks wrote; each one opens (PNG/GIF by Pillow, NPZ by NumPy)."""
+    from PIL import Image
+
+    count = 0
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.name.endswith(".tmp"):
+            raise AssertionError(f"a temporary file was left: {path}")
+        if path.suffix in (".png", ".gif"):
+            with Image.open(path) as image:
+                image.load()
+        elif path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as data:
+                [data[name] for name in data.files]
+        count += 1
+    return count
+
+
+def _compare(epochs: int, n: int, repeats: int, inline: bool) -> None:
+    x, y, x_test, y_test, source = _data(n)
+    plain, watched, inline_runs = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        _fit(x[:1000], y[:1000], _watchers(Path(tmp) / "warm", x_test, y_test), epochs=1)
-        plain = min(_fit(x, y, []) for _ in range(2))
-        watched = min(
-            _fit(x, y, _watchers(Path(tmp) / f"all{i}", x_test, y_test)) for i in range(2)
+        for i in range(repeats):
+            plain.append(_fit(x, y, [], epochs))
+            out = Path(tmp) / f"watched{i}"
+            watched.append(_fit(x, y, _watchers(out, x_test, y_test), epochs))
+            files = _check_files(out)
+        if inline:
+            os.environ["CONVWATCH_BACKGROUND"] = "0"
+            try:
+                out = Path(tmp) / "inline"
+                inline_runs.append(_fit(x, y, _watchers(out, x_test, y_test), epochs))
+            finally:
+                del os.environ["CONVWATCH_BACKGROUND"]
+    t_plain, t_watched = min(plain), min(watched)
+    m_plain, m_watched = (_peak_memory(epochs, n, watch) for watch in (False, True))
+    print(
+        f"{epochs} epochs x {n:,} {source} images: fit + 4 captures {t_watched / t_plain:.2f}x "
+        f"plain fit ({t_watched:.2f} s vs {t_plain:.2f} s, best of {repeats}); peak memory "
+        f"{m_watched:.0f} MiB vs {m_plain:.0f} MiB (+{m_watched - m_plain:.0f} MiB); {files} "
+        "files written, all complete when fit returned",
+        flush=True,
+    )
+    if inline_runs:
+        t_inline = inline_runs[0]
+        print(
+            f"  the same with the captures' work inline (CONVWATCH_BACKGROUND=0): "
+            f"{t_inline / t_plain:.2f}x ({t_inline:.2f} s)",
+            flush=True,
         )
-        alone = {}
-        for index in range(4):
-            runs = [_watchers(Path(tmp) / f"one{index}-{i}", x_test, y_test)[index] for i in (0, 1)]
-            alone[type(runs[0]).__name__] = min(_fit(x, y, [cb]) for cb in runs) - plain
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        _fit(x, y, _watchers(Path(tmp) / "long", x_test, y_test), epochs=6)
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        f"fit + 4 capture callbacks vs plain fit (30/15 net, 2 epochs, 10,000 {source} "
-        f"images): {watched / plain:.2f}x ({watched:.2f} s vs {plain:.2f} s)"
-    )
-    periodic = plain + sum(v for k, v in alone.items() if k != "EmbeddingProjector")
-    print(
-        f"  without the end-of-training embedding (3 per-epoch captures): {periodic / plain:.2f}x"
-    )
-    print(
-        "  seconds each callback adds alone: "
-        + ", ".join(f"{name} {cost:+.2f}" for name, cost in alone.items())
-    )
-    growth = (rss_after - rss_before) / 1024
-    print(f"peak memory growth over a further 6-epoch watched run: {growth:.0f} MiB")
-    _longer_run(source)
 
 
-def _longer_run(source: str) -> None:
-    """The same comparison at the length of a real run: 5 epochs over all training images."""
-    x, y, x_test, y_test, _ = _data(60_000 if source == "Fashion-MNIST" else 20_000)
+def _peak_memory(epochs: int, n: int, watch: bool) -> float:
+    """Peak resident MiB of a fresh process that loads the data and runs one fit."""
+    args = [sys.executable, __file__, "--peak-memory", str(epochs), str(n), str(int(watch))]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def _one_fit_peak(epochs: int, n: int, watch: bool) -> None:
+    x, y, x_test, y_test, _ = _data(n)
     with tempfile.TemporaryDirectory() as tmp:
-        plain = _fit(x, y, [], epochs=5)
-        watched = _fit(x, y, _watchers(Path(tmp), x_test, y_test), epochs=5)
-    print(
-        f"the same over 5 epochs of {len(x):,} images: {watched / plain:.2f}x "
-        f"({watched:.1f} s vs {plain:.1f} s)"
-    )
+        _fit(x, y, _watchers(Path(tmp), x_test, y_test) if watch else [], epochs)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main() -> None:
+    x, y, x_test, y_test, _ = _data(1000)
+    with tempfile.TemporaryDirectory() as tmp:  # warm up TensorFlow and the captures
+        _fit(x, y, [], 1)
+        _fit(x, y, _watchers(Path(tmp), x_test, y_test), 1)
+    _compare(epochs=2, n=10_000, repeats=3, inline=True)
+    _compare(epochs=5, n=60_000, repeats=1, inline=False)
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--peak-memory"]:
+        _one_fit_peak(int(sys.argv[2]), int(sys.argv[3]), bool(int(sys.argv[4])))
+    else:
+        main()

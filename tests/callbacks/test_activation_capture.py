@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -54,3 +55,42 @@ def test_bad_arguments_are_named():
         ActivationCapture(probe, every_n_epochs=-1)
     with pytest.raises(ValueError, match="probe"):
         ActivationCapture(np.zeros((0, 12, 12, 1)))
+
+
+def test_background_inline_and_live_model_write_the_same_files(data, tmp_path, monkeypatch):
+    from convwatch.callbacks import activation_capture
+    from tests.callbacks.conftest import sequential
+
+    def run(folder):
+        keras.utils.set_random_seed(0)
+        model = sequential()
+        model.compile("adam", "sparse_categorical_crossentropy")
+        x, y = data
+        callback = ActivationCapture(x[:3], out_dir=folder)
+        model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[callback])
+        files = sorted(p.name for p in folder.iterdir())
+        return files, {n: read_npz(folder / n) for n in files if n.endswith(".npz")}
+
+    files, background = run(tmp_path / "background")
+    monkeypatch.setenv("CONVWATCH_BACKGROUND", "0")  # every task at once, on the training thread
+    inline_files, inline = run(tmp_path / "inline")
+    monkeypatch.delenv("CONVWATCH_BACKGROUND")
+    monkeypatch.setattr(activation_capture, "private_copy", lambda model: None)  # no copy
+    live_files, live = run(tmp_path / "live")
+    assert files == inline_files == live_files and len(background) == 3
+    for other in (inline, live):
+        for name, arrays in background.items():
+            for key, value in arrays.items():
+                np.testing.assert_array_equal(other[name][key], value)
+
+
+def test_an_error_in_the_background_is_raised_by_fit(seq, data, tmp_path, monkeypatch):
+    from convwatch.callbacks import activation_capture
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no mural today")
+
+    monkeypatch.setattr(activation_capture, "feature_map_mural", broken)
+    x, y = data
+    with pytest.raises(RuntimeError, match="no mural today"):
+        seq.fit(x, y, epochs=1, verbose=0, callbacks=[ActivationCapture(x[:2], out_dir=tmp_path)])

@@ -3,12 +3,13 @@ and a GIF of the atlases."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 from convwatch.base.atomic import read_npz
-from convwatch.callbacks import FilterMaximization, RunInputs
+from convwatch.callbacks import FilterMaximization, RunInputs, filter_maximization, model_copy
 
 ATLAS_KEYS = {
     "images",
@@ -63,6 +64,7 @@ def test_the_runners_probe_and_the_atlas_of_a_trained_net(tmp_path):
     assert len(callback.probe) == 1000
     callback.set_model(model)
     callback.capture("epoch003", 3, 0)
+    callback.wait()  # the capture is drawn and written in the background
     for layer, n, side in (("conv1", 30, 5), ("conv2", 15, 10)):
         saved = read_npz(tmp_path / "FilterMaximization" / f"{layer}_epoch003.npz")
         assert saved["exemplars"].shape == (n, 9, side, side, 1)
@@ -108,3 +110,97 @@ def test_bad_arguments_are_named():
         FilterMaximization(objective="mean")
     with pytest.raises(ValueError, match="probe"):
         FilterMaximization(np.zeros((4, 12, 12)))
+
+
+# ------------------------------------------------------------- the work off the training thread
+
+
+class Scale(keras.layers.Layer):
+    """A layer `clone_model` cannot rebuild (its argument does not serialise), so a model
+    holding it gets no private copy: the capture then works on the live model."""
+
+    def __init__(self, table, **kwargs):
+        super().__init__(**kwargs)
+        self.table = table
+
+    def call(self, x):
+        return x * self.table["factor"]
+
+
+def uncopyable():
+    inputs = keras.Input((12, 12, 1))
+    x = Scale({"factor": np.float32(2.0)}, name="scale")(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu", name="conv")(x)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+
+def atlases(folder):
+    """Every NPZ the capture wrote, by file name."""
+    return {path.name: read_npz(path) for path in sorted(folder.glob("*.npz"))}
+
+
+def watched_fit(make_model, data, folder, **options):
+    keras.utils.set_random_seed(0)
+    model = make_model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x, y = data
+    callback = FilterMaximization(x[:20], out_dir=folder, steps=4, exemplars=3, **options)
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[callback])
+    return model, atlases(folder)
+
+
+def assert_same_atlases(a, b):
+    assert sorted(a) == sorted(b) and a
+    for name in a:
+        assert sorted(a[name]) == sorted(b[name])
+        for key in a[name]:
+            np.testing.assert_array_equal(a[name][key], b[name][key], err_msg=f"{name} {key}")
+
+
+def test_background_copy_inline_and_live_model_give_the_same_atlases(data, tmp_path, monkeypatch):
+    from tests.callbacks.conftest import sequential
+
+    _, background = watched_fit(sequential, data, tmp_path / "background")
+    monkeypatch.setenv("CONVWATCH_BACKGROUND", "0")  # every task at once, on the training thread
+    _, inline = watched_fit(sequential, data, tmp_path / "inline")
+    monkeypatch.setattr(filter_maximization, "private_copy", lambda model: None)  # no copy
+    _, live = watched_fit(sequential, data, tmp_path / "live")
+    assert len(background) == 3  # conv at epoch 0, 1, 2, all there when fit returned
+    assert_same_atlases(background, inline)
+    assert_same_atlases(background, live)
+
+
+def test_a_model_that_cannot_be_copied_is_worked_on_in_place(data, tmp_path):
+    model, found = watched_fit(uncopyable, data, tmp_path)
+    assert model_copy.private_copy(model) is None
+    assert sorted(found) == ["conv_epoch000.npz", "conv_epoch001.npz", "conv_epoch002.npz"]
+    with Image.open(tmp_path / "conv.gif") as gif:
+        assert gif.n_frames == 3
+
+
+def test_the_copy_shares_nothing_with_the_live_model(seq, data, tmp_path):
+    x, _ = data
+    before = seq.get_weights()
+    callback = FilterMaximization(x[:20], steps=3, out_dir=tmp_path)
+    callback.set_model(seq)
+    callback.on_train_begin()  # the untrained capture, on a copy
+    callback.on_train_end()
+    copy = model_copy.private_copy(seq)
+    assert copy is not None and copy.model is not seq
+    assert not {id(v) for v in copy.model.weights} & {id(v) for v in seq.weights}
+    with copy.loaded([np.zeros_like(w) for w in before]):
+        pass  # zeros into the copy ...
+    for kept, now in zip(before, seq.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, now)  # ... never into the live model
+
+
+def test_an_error_in_the_background_is_raised_by_fit(seq, data, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the atlas could not be drawn")
+
+    monkeypatch.setattr(filter_maximization, "filter_atlas", broken)
+    x, y = data
+    callback = FilterMaximization(x[:20], steps=3, out_dir=tmp_path)
+    with pytest.raises(RuntimeError, match="could not be drawn"):
+        seq.fit(x, y, epochs=1, verbose=0, callbacks=[callback])

@@ -1,4 +1,5 @@
-"""Embedding pictures: scatter and neighbour figures saved and reopened, thumbnail placement."""
+"""Embedding pictures: scatter and neighbour figures saved and reopened, GIF frames of maps on
+fixed axes, thumbnail placement."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import pytest
 from PIL import Image
 
 from convwatch.base.atomic import write_figure
-from convwatch.plots import neighbour_strips_figure, scatter_figure, thumbnail_map
+from convwatch.plots import (
+    map_frames,
+    map_limits,
+    neighbour_strips_figure,
+    scatter_figure,
+    thumbnail_map,
+)
 
 
 def test_scatter_figure_saves_a_png(tmp_path):
@@ -23,6 +30,26 @@ def test_scatter_figure_saves_a_png(tmp_path):
 def test_scatter_figure_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="coords"):
         scatter_figure(np.zeros((3, 2)), np.zeros(4))
+
+
+def test_map_frames_share_size_axes_and_colours():
+    rng = np.random.default_rng(0)
+    labels = np.arange(60) % 3
+    first = rng.normal(size=(60, 2)) + labels[:, None] * 4
+    maps = [first, first * 2.0, first + [10.0, 0.0]]  # spread and moved: one set of limits
+    frames = map_frames(maps, labels, ["epoch 1", "epoch 2", "epoch 3"], ["a", "b", "c"])
+    assert len(frames) == 3
+    assert {f.shape for f in frames} == {(384, 512, 3)} and frames[0].dtype == np.uint8
+    assert not np.array_equal(frames[0], frames[1])
+    # the legend (right of the axes) is the same in every frame: same classes, same colours
+    for frame in frames[1:]:
+        np.testing.assert_array_equal(frame[60:200, 400:], frames[0][60:200, 400:])
+    x0, x1, y0, y1 = map_limits(maps)
+    every = np.concatenate(maps)
+    assert x0 < every[:, 0].min() and x1 > every[:, 0].max()
+    assert y0 < every[:, 1].min() and y1 > every[:, 1].max()
+    with pytest.raises(ValueError, match="one title per map"):
+        map_frames(maps, labels, ["epoch 1"])
 
 
 def test_neighbour_strips_figure_saves_a_png(tmp_path):

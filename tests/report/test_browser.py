@@ -1,5 +1,6 @@
 """End to end: the generated pages in headless Chromium, opened from the file system and from
-`python -m http.server`: no console errors, no broken images, no broken links or anchors.
+`python -m http.server`: no console errors, no broken images, no broken links or anchors; and
+a run's page opened while the run goes, which reloads itself until the run has ended.
 
 Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`) and selenium (the
 `dev` extra); without them the tests skip and say why. Screenshots are saved in the test's
@@ -8,11 +9,13 @@ tmp folder (`pytest -s` prints where).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
 import json
 import shutil
 import threading
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
@@ -20,8 +23,11 @@ from urllib.parse import unquote, urldefrag, urlparse
 import numpy as np
 import pytest
 
-from convwatch.report.pages import write_compare_report, write_reports
+from convwatch import run_experiment
+from convwatch.report import html
+from convwatch.report.pages import write_compare_report, write_reports, write_run_report
 from convwatch.report.reader import find_runs, load_run
+from tests.run.test_live_page import LIVE, hold_at_epoch_begin, page_showing
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -249,3 +255,67 @@ def test_pages_from_a_local_web_server(browser, site, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# ------------------------------------------------------------- a run page while the run goes
+def _shown_status(driver) -> str | None:
+    return driver.execute_script("return document.querySelector('h1 .status')?.textContent")
+
+
+def _refresh_tag(driver) -> str | None:
+    return driver.execute_script(
+        "return document.querySelector(\"meta[http-equiv='refresh']\")?.content ?? null"
+    )
+
+
+def _wait(driver, condition, timeout: float = 10):
+    """`condition(driver)` once it is true; a page reloading under the query is tried again."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=(WebDriverException,)
+    )
+    return wait.until(condition)
+
+
+def test_a_run_page_opened_while_the_run_goes(browser, tmp_path, monkeypatch):
+    """The run holds at epoch 2's begin (a test callback on the training thread) while the
+    browser looks at the page the live page wrote after epoch 1; then it goes on, and the page
+    left open reloads itself into the final one, which no longer reloads."""
+    experiment = dataclasses.replace(LIVE, callbacks={"ActivationCapture": {"probe_size": 4}})
+    seen = {}
+
+    def look(run):
+        page_showing(run, "1 of 2 epochs done")
+        url = (run / "index.html").as_uri()
+        assert check_page(browser, url, _file_exists) == []
+        assert _shown_status(browser) == "running" and _refresh_tag(browser) == "10"
+        live = browser.find_element("css selector", "p.live").text
+        assert live.startswith("live: this page reloads every 10 s while the run is running")
+        assert "1 of 2 epochs done" in live
+        dots = browser.execute_script(
+            "return [...document.querySelectorAll(\"svg[aria-label='loss'] circle title\")]"
+            ".map(t => t.textContent)"
+        )
+        assert [d.split(":")[0] for d in dots if d.startswith("train")] == ["train, epoch 1"]
+        seen["shot"] = _screenshot(browser, tmp_path / "live_run.png")
+        # The page reloads itself: shown again with a 1 s reload, the mark set on it goes.
+        monkeypatch.setattr(html, "REFRESH_S", 1)
+        write_run_report(run)
+        browser.get(url)
+        browser.execute_script("window.convwatchMark = 1")
+        _wait(browser, lambda d: d.execute_script("return window.convwatchMark === undefined"))
+
+    hold_at_epoch_begin(monkeypatch, 2, look)
+    run = run_experiment(experiment, results_dir=tmp_path / "results")
+    assert seen["shot"].stat().st_size > 10_000
+    # Still open in the browser: its next reload brings the final page, which stays put.
+    assert _wait(browser, lambda d: _shown_status(d) == "completed")
+    assert _refresh_tag(browser) is None
+    assert "this page reloads" not in browser.page_source
+    browser.execute_script("window.convwatchMark = 1")
+    time.sleep(2.5)  # more than two of the live page's reloads
+    assert browser.execute_script("return window.convwatchMark") == 1
+    assert check_page(browser, (run / "index.html").as_uri(), _file_exists) == []
+    _screenshot(browser, tmp_path / "ended_run.png")

@@ -379,3 +379,112 @@ def test_curves_at_the_float_limits_are_said_not_drawn(tmp_path, make_run):
     assert "values too large to draw (from -1.7e+308 to 1.7e+308)" in page
     (run / "history.csv").write_text("epoch,loss\n9007199254740996.0,0\n")
     assert "<svg xmlns" in write_run_report(run).read_text()  # one point far out: drawn
+
+
+# ------------------------------------------------- live pages: reload while a run goes
+REFRESH_TAG = "<meta http-equiv='refresh'"
+
+
+def _alive(**record):
+    """run.json fields of a run going on in this very process (liveness: alive)."""
+    from convwatch.base import liveness
+
+    return {**liveness.identity(), "heartbeat": liveness.now_text(), **record}
+
+
+DEAD = {  # killed on another machine: its heartbeat stopped long ago
+    "pid": 4321,
+    "host": "another-machine",
+    "heartbeat": "2026-01-07T12:05:00+0000",
+}
+
+
+def test_a_running_run_page_reloads_itself_and_an_ended_or_dead_one_does_not(tmp_path, make_run):
+    running = make_run(
+        tmp_path,
+        run_id="running",
+        status="running",
+        config={"name": "exp", "fit": {"epochs": 10}},
+        omit=("metrics.json", "model.keras"),
+        **_alive(epochs_completed=3),
+    )
+    page = write_run_report(running).read_text()
+    assert f"{REFRESH_TAG} content='10'>" in page and "status-running" in page
+    head, body = page.split("</head>")
+    assert REFRESH_TAG in head and REFRESH_TAG not in body
+    assert "this page reloads every 10 s while the run is running; 3 of 10 epochs done" in body
+    assert "This run folder is incomplete while the run is still going" in body
+    assert "final_loss" in body  # no metrics.json yet: the last epoch's row stands in
+    for status, record in (("completed", {}), ("failed", {"error": "X"}), ("running", DEAD)):
+        ended = make_run(tmp_path, run_id=f"{status}-{len(record)}", status=status, **record)
+        page = write_run_report(ended).read_text()
+        assert REFRESH_TAG not in page and "this page reloads" not in page, status
+    assert "status-dead" in page  # run.json says running, liveness says dead: no reload
+
+
+def test_the_results_index_lists_running_runs_first_and_reloads_while_one_is(tmp_path, make_run):
+    make_run(tmp_path, run_id="new", started="2026-03-01T00:00:00+0000")
+    make_run(tmp_path, run_id="dead", status="running", started="2026-02-01T00:00:00+0000", **DEAD)
+    index = write_results_index(tmp_path).read_text()
+    assert REFRESH_TAG not in index and index.index(">new<") < index.index(">dead<")
+    make_run(
+        tmp_path,
+        run_id="going",
+        status="running",
+        started="2026-01-01T00:00:00+0000",  # the oldest, yet listed first
+        config={"name": "exp", "fit": {"epochs": 4}},
+        **_alive(epochs_completed=1),
+    )
+    index = write_results_index(tmp_path).read_text()
+    assert f"{REFRESH_TAG} content='10'>" in index
+    assert index.index(">going<") < index.index(">new<") < index.index(">dead<")
+    assert "1 of 4 epochs done" in index and "reloads every 10 s while a run is running" in index
+
+
+def _sweep(tmp_path, make_run, statuses, planned, **record):
+    """A sweep folder whose points have run folders with `statuses` (sweep.json says the
+    same), written by this process (`record` overrides what run.json says of it)."""
+    import json
+
+    sweep = tmp_path / "exp" / "sweep"
+    points = []
+    for i, status in enumerate(statuses):
+        name = f"2026010{i + 1}-000000-pt{i}"
+        make_run(
+            sweep.parent,
+            sweep.name,
+            name,
+            status=status,
+            started=f"2026-01-0{i + 1}T00:00:00+0000",
+            **_alive(**record),
+        )
+        points.append({"run": name, "label": f"lr={i}", "status": status})
+    (sweep / "sweep.json").write_text(json.dumps({"planned": planned, "runs": points}))
+    return sweep
+
+
+def test_a_sweep_page_shows_its_running_point_first_and_reloads_while_going(tmp_path, make_run):
+    sweep = _sweep(tmp_path, make_run, ["completed", "running"], planned=3)
+    page = report.write_sweep_page_alone(sweep).read_text()
+    assert REFRESH_TAG in page and "reloads every 10 s while the sweep is going" in page
+    points = page[page.index("id='points'") :]
+    assert points.index(">lr=1<") < points.index(">lr=0<")  # running first...
+    assert "<td>2</td><td>lr=1</td>" in points  # ...with its own number
+    assert not (sweep / "20260101-000000-pt0" / "index.html").exists()  # the sweep page alone
+
+
+@pytest.mark.parametrize(
+    "statuses, planned, record, going",
+    [
+        (["completed"], 2, {}, True),  # between two points, the sweep's process alive
+        (["completed", "completed"], 2, {}, False),  # every point ran
+        (["completed", "interrupted"], 3, {}, False),  # stopped by a signal
+        (["completed"], 2, DEAD, False),  # its process is gone
+    ],
+)
+def test_a_sweep_page_reloads_between_points_only_while_the_sweep_goes(
+    tmp_path, make_run, statuses, planned, record, going
+):
+    sweep = _sweep(tmp_path, make_run, statuses, planned, **record)
+    page = report.write_sweep_report(sweep).read_text()
+    assert (REFRESH_TAG in page) is going

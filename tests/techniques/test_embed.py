@@ -1,9 +1,10 @@
-"""embed: PCA recovers a plane exactly; t-SNE keeps two far-apart blobs apart."""
+"""embed: PCA recovers a plane exactly; t-SNE keeps two far-apart blobs apart; align_to undoes
+a turn of a map."""
 
 import numpy as np
 import pytest
 
-from convwatch.techniques import embed
+from convwatch.techniques import align_to, embed
 
 
 def pairwise(points):
@@ -51,6 +52,27 @@ def test_tsne_is_seeded_and_handles_tiny_sets():
     np.testing.assert_array_equal(first, embed(features, seed=3))
     assert first.shape == (5, 2)
     assert embed(np.array([[0.0], [1.0], [3.0]])).shape == (3, 2)  # one feature: random init
+
+
+def test_tsne_starts_from_initial_and_pca_ignores_it():
+    rng = np.random.default_rng(2)
+    features = rng.normal(size=(30, 4)) + np.repeat(rng.normal(scale=10, size=(3, 4)), 10, 0)
+    first = embed(features, seed=0)
+    again = embed(features, seed=0, initial=first)
+    assert np.linalg.norm(again - first, axis=1).mean() < 0.1 * np.ptp(first, axis=0).max()
+    np.testing.assert_array_equal(
+        embed(features, method="pca", initial=first), embed(features, method="pca")
+    )
+
+
+def test_align_to_undoes_a_turn_a_flip_and_a_shift():
+    reference = np.random.default_rng(3).normal(size=(40, 2))
+    angle = 2.0
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = (reference * [1.0, -1.0]) @ turn + [5.0, -2.0]  # flipped, turned, shifted
+    np.testing.assert_allclose(align_to(moved, reference), reference, atol=1e-5)
+    with pytest.raises(ValueError, match="same points"):
+        align_to(moved[:5], reference)
 
 
 def test_errors():

@@ -108,3 +108,16 @@ def test_nested_model_and_bad_arguments(nested_functional, images):
         top_exemplars(model, "conv", x, filters=[7])
     with pytest.raises(ValueError, match=r"\(N, H, W, C\)"):
         top_exemplars(model, "conv", x[0])
+
+
+def test_several_layers_at_once_equal_one_at_a_time(trained):
+    from convwatch.techniques.exemplars import layer_exemplars
+
+    model, probe = trained
+    layers = {"conv1": None, "conv2": [4, 0, 9], "dense2": None}
+    together = layer_exemplars(model, layers, probe, k=5, batch_size=300)
+    assert list(together) == list(layers)
+    for name, filters in layers.items():
+        alone = top_exemplars(model, name, probe, k=5, filters=filters, batch_size=300)
+        for field in ("filters", "patches", "index", "position", "activation", "dead"):
+            np.testing.assert_array_equal(getattr(together[name], field), getattr(alone, field))

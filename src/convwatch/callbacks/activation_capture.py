@@ -12,6 +12,7 @@ from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.base.ranges import NonNegativeInt, PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import caption_frame, feature_map_mural, to_uint8_frame
 from convwatch.techniques import layer_outputs
@@ -24,6 +25,11 @@ class ActivationCapture(Capture):
     name, for the whole probe batch; load with `allow_pickle=False`) and, for every layer with
     spatial output, `<layer>_<tag>.png`: a mural of the feature maps of probe image
     `image_index`. Tags are `epoch000` (untrained), `epoch001`, ... or `step000100`, ...
+
+    The training thread only copies the weights; the forward pass (on a private copy of the
+    model, `model_copy.py`), the murals and the files are background work, done when `fit`
+    returns. A model that cannot be copied, or one not built yet, gives the forward pass on
+    the training thread instead.
 
     Args:
         probe: a batch of model inputs, `(N, H, W, C)`, kept fixed over training.
@@ -72,15 +78,31 @@ class ActivationCapture(Capture):
             )
         self.layers = list(layers) if layers is not None else None
         self.image_index = image_index
-        self.captured: list[str] = []
+        self.reset()
 
     needs_built_model = False  # calling the model on the probe builds it
 
     def reset(self) -> None:
         self.captured = []
+        self._copy: ModelCopy | None = None
+        self._copied = False
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        outputs = layer_outputs(self.model, self.probe, self.layers)
+        if not self._copied and self.model.built:  # once per fit: cloning needs the live model
+            self._copy, self._copied = private_copy(self.model), True
+        if self._copy is not None:
+            self.later(self._read_copy, tag, snapshot(self.model))
+        else:  # unbuilt (the probe builds it) or not copyable: the forward pass here
+            self.later(self._write, tag, layer_outputs(self.model, self.probe, self.layers))
+        self.captured.append(tag)
+
+    def _read_copy(self, tag: str, weights: list[np.ndarray]) -> None:
+        with self._copy.loaded(weights) as model:
+            outputs = layer_outputs(model, self.probe, self.layers)
+        self._write(tag, outputs)
+
+    def _write(self, tag: str, outputs: dict[str, np.ndarray]) -> None:
+        """The capture's NPZ, and a mural PNG per layer with spatial output (background)."""
         atomic.write_npz(
             self.path(f"activations_{tag}.npz"),
             {file_stem(name): value for name, value in outputs.items()},
@@ -91,4 +113,3 @@ class ActivationCapture(Capture):
             grid = feature_map_mural(value[self.image_index])
             frame = caption_frame(to_uint8_frame(grid, cmap="viridis"), f"{name}  {tag}")
             atomic.write_png(self.path(f"{file_stem(name)}_{tag}.png"), frame)
-        self.captured.append(tag)

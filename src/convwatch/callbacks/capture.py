@@ -4,7 +4,14 @@ A capture runs at train begin (the untrained network, tagged `epoch000`; for a m
 built only by its first batch, right after that batch, tagged `step000001`), then every
 `every_n_epochs` epochs and/or every `every_n_steps` batches; 0 or None turns either off.
 Subclasses implement `capture(tag, epoch, step)` and, if they assemble something at the end
-(a GIF), `finish()`. The output folder is created when the first file is written. Numeric
+(a GIF), `finish()`, which runs once: right after the last epoch's capture (so that every
+capture's last work runs side by side), or at train end when training stopped early.
+
+A capture keeps on the training thread only what must see the model at that moment (copies
+of maps, kernels, feature vectors) and hands rendering and writing to `later(fn, ...)`: its
+`convwatch.base.background.Lane`, which runs them in order on a background thread. Train end
+waits for that work, so every file is complete when `fit` returns; an error in it is raised as
+this capture's error. The output folder is created when the first file is written. Numeric
 arguments declare their range in the signature (`convwatch.base.ranges`); `@validate_ranges` on each
 `__init__` refuses a value outside it, and the runner checks the same declarations before any
 run folder exists.
@@ -19,12 +26,13 @@ A subclass with a `group` of its own is an experiment capture: `registered()` li
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import keras
 
+from convwatch.base.background import Lane
 from convwatch.base.ranges import NonNegativeInt, Range, validate_ranges
 from convwatch.callbacks.run_inputs import RunInputs
 
@@ -79,6 +87,8 @@ class Capture(keras.callbacks.Callback):
         self._epoch = 0
         self._step = 0
         self._initial_pending = False
+        self._finished = False
+        self._lane: Lane | None = None
 
     # True where a capture reads weights or the input shape, which an unbuilt model lacks.
     needs_built_model = True
@@ -123,6 +133,24 @@ class Capture(keras.callbacks.Callback):
     def finish(self) -> None:
         """Assemble what spans the whole run (GIFs, summaries)."""
 
+    def later(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run `fn(*args, **kwargs)` in the background, after this capture's earlier work. Give
+        it copies: the model and the arrays the training thread changes are not for it."""
+        if self._lane is None:
+            self._lane = Lane(type(self).__name__)
+        self._lane.submit(fn, *args, **kwargs)
+
+    def wait(self) -> None:
+        """Wait for the background work given so far; raise its error, if any."""
+        if self._lane is not None:
+            self._lane.drain()
+
+    def cancel_background(self) -> None:
+        """Drop background work not yet started and wait for what is running (training was
+        stopped by an error or a signal: files already written stay, none is half-written)."""
+        if self._lane is not None:
+            self._lane.cancel()
+
     def path(self, name: str) -> Path:
         """`out_dir / name`, with the folder created on first use."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +161,8 @@ class Capture(keras.callbacks.Callback):
         self._epoch = 0
         self._step = 0
         self._initial_pending = False
+        self._finished = False
+        self.cancel_background()  # anything left by a fit that raised
         self.reset()
         if self.at_train_begin:
             if self.needs_built_model and not self.model.built:
@@ -152,9 +182,17 @@ class Capture(keras.callbacks.Callback):
         self._epoch = epoch + 1
         if self.every_n_epochs and self._epoch % self.every_n_epochs == 0:
             self.capture(f"epoch{self._epoch:03d}", self._epoch, self._step)
+        if self._epoch == (getattr(self, "params", None) or {}).get("epochs"):
+            self._finish_once()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        self.finish()
+        self._finish_once()
+        self.wait()
+
+    def _finish_once(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self.finish()
 
 
 class TrainEndCapture(Capture):
@@ -176,9 +214,9 @@ class TrainEndCapture(Capture):
         super().on_train_begin(logs)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.every_n_epochs and (epoch + 1) % self.every_n_epochs == 0:
+            self._captured_epoch = epoch + 1  # before the base class captures and finishes
         super().on_epoch_end(epoch, logs)
-        if self.every_n_epochs and self._epoch % self.every_n_epochs == 0:
-            self._captured_epoch = self._epoch
 
     def finish(self) -> None:
         if self._captured_epoch != self._epoch:

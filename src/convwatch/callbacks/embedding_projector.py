@@ -4,41 +4,43 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-import tensorflow as tf
 
-from convwatch.base import atomic
-from convwatch.base.layout import file_stem
 from convwatch.base.ranges import PositiveInt, Range, Seed, validate_ranges
+from convwatch.callbacks import embedding_files as files
 from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.run_inputs import RunInputs
-from convwatch.plots import neighbour_strips_figure, scatter_figure, thumbnail_map, tile
-from convwatch.techniques import embed, layer_outputs, nearest_neighbours, penultimate_layer
+from convwatch.techniques import embed, layer_outputs, penultimate_layer
 
 METHODS = ("pca", "tsne")
 
 
 class EmbeddingProjector(Capture):
-    """Embeds a layer's outputs for a fixed set of examples in 2-D, with pictures and files.
+    """Embeds a layer's outputs for a fixed set of examples in 2-D, epoch by epoch.
 
-    At train end (and every `every_n_epochs` epochs if set) it takes the layer's output for
-    `data`, and for each method writes `<method>_<tag>.csv` (x, y, label, class),
-    `<method>_<tag>.png` (scatter coloured by class) and `<method>_thumbnails_<tag>.png` (each
-    image drawn at its point); plus `neighbours_<tag>.png` (a few queries and their nearest
-    neighbours in feature space) and, for TensorBoard's projector,
-    `projector/{vectors.tsv, metadata.tsv, sprite.png, projector_config.pbtxt}` from the last
-    capture (`tensorboard --logdir` on the folder above shows them).
+    Every `every_n_epochs` epochs (default: every epoch) and at train end, it takes the layer's
+    output for `data` and for each method writes `<method>_<tag>.csv` (x, y, label, class) and
+    `<method>_<tag>.png` (scatter coloured by class). Each t-SNE map starts from the previous
+    capture's (`convwatch.techniques.tsne`), so the maps line up: a class stays about where it
+    was. At the end, `<method>.gif` plays the maps in order (same axes limits in every frame,
+    one colour per class). To keep the per-epoch cost down, the heavier files come from the
+    final capture only: `<method>_thumbnails_<tag>.png` (each image drawn at its point),
+    `neighbours_<tag>.png` (a few queries and their nearest neighbours in feature space) and,
+    for TensorBoard's projector, `projector/{vectors.tsv, metadata.tsv, sprite.png,
+    projector_config.pbtxt}` (`tensorboard --logdir` on the folder above shows them).
+
+    Only the forward pass runs on the training thread; the maps, pictures and files are made
+    on the capture's background lane, and are all complete when `fit` returns.
 
     Args:
         data: model inputs `(N, ...)`, kept fixed; a few hundred to a few thousand.
         labels: class ids `(N,)` (or one-hot `(N, K)`).
         layer: layer name. Defaults to the penultimate layer.
         methods: any of "pca", "tsne". Defaults to both.
-        every_n_epochs: also capture every this many epochs; 0 or None (default) means only
-            at train end.
+        every_n_epochs: capture every this many epochs. Defaults to 1; 0 or None: only at
+            train end (no GIF then: it needs two maps).
         out_dir: folder to write to; created when first needed.
         class_names: names for the class ids, for legends and metadata.
         queries: how many query rows the neighbour strips show. Defaults to 6.
@@ -49,18 +51,38 @@ class EmbeddingProjector(Capture):
         >>> cb = EmbeddingProjector(x[:1000], y[:1000], out_dir="run/emb")  # doctest: +SKIP
     """
 
-    group = "How the penultimate layer arranges the test images, in 2-D."
+    group = "How the penultimate layer arranges the test images, in 2-D, epoch by epoch."
     captions = (
         (r"pca_{tag}\.png", "PCA of the layer's outputs, {tag}: one dot per image, by class."),
+        (
+            r"pca\.gif",
+            "The PCA map epoch by epoch, each turned to match the one before, on the same axes.",
+        ),
         (r"tsne_{tag}\.png", "t-SNE of the layer's outputs, {tag}: one dot per image, by class."),
-        (r"pca_thumbnails_{tag}\.png", "PCA map, {tag}: each image drawn at its point."),
-        (r"tsne_thumbnails_{tag}\.png", "t-SNE map, {tag}: each image drawn at its point."),
+        (
+            r"tsne\.gif",
+            "The t-SNE map epoch by epoch, each epoch's t-SNE started from the previous one's, "
+            "so a class stays in about the same place.",
+        ),
+        (
+            r"pca_thumbnails_{tag}\.png",
+            "PCA map, {tag} (the final capture): each image drawn at its point.",
+        ),
+        (
+            r"tsne_thumbnails_{tag}\.png",
+            "t-SNE map, {tag} (the final capture): each image drawn at its point.",
+        ),
         (
             r"neighbours_{tag}\.png",
-            "Query images (left) and their nearest neighbours in feature space, {tag}.",
+            "Query images (left) and their nearest neighbours in feature space, {tag} "
+            "(the final capture).",
         ),
         (r"(?P<method>pca|tsne)_{tag}\.csv", "The {method} coordinates, labels and classes."),
-        (r"projector/.*", "TensorBoard projector file (`tensorboard --logdir` on this folder)."),
+        (
+            r"projector/.*",
+            "TensorBoard projector file of the final capture "
+            "(`tensorboard --logdir` on this folder).",
+        ),
     )
     # the first `size` test images; at least 3 to embed (the constructor's own minimum)
     run_options = {"size": Annotated[int, Range(3)]}
@@ -77,7 +99,7 @@ class EmbeddingProjector(Capture):
         labels: Any,
         layer: str | None = None,
         methods: Sequence[str] = METHODS,
-        every_n_epochs: Every = None,
+        every_n_epochs: Every = 1,
         out_dir: str | os.PathLike[str] = "embedding",
         class_names: Sequence[str] | None = None,
         queries: PositiveInt = 6,
@@ -102,10 +124,15 @@ class EmbeddingProjector(Capture):
         self.queries = queries
         self.neighbours = neighbours
         self.seed = seed
-        self._last_tag: str | None = None
+        self.reset()
 
     def reset(self) -> None:
-        self._last_tag = None
+        # training thread: what was captured last
+        self._last_tag: str | None = None
+        self._last_final = False
+        # background lane only (reset here while the lane is idle: after cancel_background)
+        self._frames: dict[str, list[tuple[int, np.ndarray]]] = {m: [] for m in self.methods}
+        self._latest: tuple[str, str, np.ndarray, dict[str, np.ndarray]] | None = None
 
     def _class_name(self, label: int) -> str:
         if self.class_names and 0 <= label < len(self.class_names):
@@ -113,87 +140,79 @@ class EmbeddingProjector(Capture):
         return str(label)
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        layer = self.layer or penultimate_layer(self.model)
-        features = layer_outputs(self.model, self.data, [layer])[layer].reshape(len(self.data), -1)
-        names = [self._class_name(int(c)) for c in self.labels]
-        for method in self.methods:
-            coords = embed(features, method=method, seed=self.seed)
-            rows = [
-                {"x": float(x), "y": float(y), "label": int(c), "class": n}
-                for (x, y), c, n in zip(coords, self.labels, names, strict=True)
-            ]
-            atomic.write_csv(self.path(f"{method}_{tag}.csv"), rows, ["x", "y", "label", "class"])
-            title = f"{method.upper()} of {layer} ({tag}, {len(features)} points)"
-            atomic.write_figure(
-                self.path(f"{method}_{tag}.png"),
-                scatter_figure(coords, self.labels, self.class_names, title=title),
-            )
-            if self.data.ndim == 4:
-                atomic.write_png(
-                    self.path(f"{method}_thumbnails_{tag}.png"), thumbnail_map(coords, self.data)
-                )
-        queries = self._query_rows()
-        nearest = nearest_neighbours(features, k=self.neighbours, queries=queries)
-        if self.data.ndim == 4:
-            atomic.write_figure(
-                self.path(f"neighbours_{tag}.png"),
-                neighbour_strips_figure(
-                    self.data,
-                    queries,
-                    nearest,
-                    self.labels,
-                    self.class_names,
-                    title=f"nearest neighbours in {layer} ({tag})",
-                ),
-            )
-        self._write_projector(features, names, layer)
-        self._last_tag = tag
+        last_epoch = (getattr(self, "params", None) or {}).get("epochs")
+        self._snapshot(tag, epoch, final=epoch == last_epoch)
 
     def finish(self) -> None:
-        if self._last_tag != f"epoch{self._epoch:03d}":
-            self.capture(f"epoch{self._epoch:03d}", self._epoch, self._step)
+        tag = f"epoch{self._epoch:03d}"
+        if self._last_tag != tag:
+            self._snapshot(tag, self._epoch, final=True)
+        elif not self._last_final:  # training stopped early, after an epoch's capture
+            self.later(self._write_extras)
+        self.later(self._write_gifs)
+
+    def _snapshot(self, tag: str, epoch: int, final: bool) -> None:
+        """The layer's outputs now (the training thread's only work); the rest, later."""
+        layer = self.layer or penultimate_layer(self.model)
+        outputs = layer_outputs(self.model, self.data, [layer])[layer]
+        features = np.array(outputs, dtype=np.float32).reshape(len(self.data), -1)  # a copy
+        self._last_tag, self._last_final = tag, final
+        self.later(self._draw, tag, epoch, layer, features, final)
+
+    def _draw(self, tag: str, epoch: int, layer: str, features: np.ndarray, final: bool) -> None:
+        """Background: each method's map (t-SNE from the previous map), its CSV and scatter;
+        the final capture's extras too."""
+        names = [self._class_name(int(c)) for c in self.labels]
+        maps = {}
+        for method in self.methods:
+            frames = self._frames[method]
+            coords = embed(
+                features,
+                method=method,
+                seed=self.seed,
+                initial=frames[-1][1] if method == "tsne" and frames else None,
+                n_jobs=None if final else 1,  # one thread next to training
+            )
+            title = f"{files.method_title(method)} of {layer} ({tag}, {len(features)} points)"
+            files.write_map(
+                self.path, method, tag, coords, self.labels, names, self.class_names, title
+            )
+            frames.append((epoch, coords))
+            maps[method] = coords
+        self._latest = (tag, layer, features, maps)
+        if final:
+            self._write_extras()
+
+    def _write_extras(self) -> None:
+        """Background: thumbnails, neighbour strips and projector files of the latest capture."""
+        if self._latest is None:
+            return
+        tag, layer, features, maps = self._latest
+        files.write_extras(
+            self.path,
+            tag,
+            layer,
+            features,
+            maps,
+            self.data,
+            self.labels,
+            [self._class_name(int(c)) for c in self.labels],
+            self.class_names,
+            self._query_rows(),
+            self.neighbours,
+        )
+
+    def _write_gifs(self) -> None:
+        """Background: `<method>.gif` of the maps so far, where there are two or more."""
+        if self._latest is None:
+            return
+        layer = self._latest[1]
+        for method, frames in self._frames.items():
+            if len(frames) >= 2:
+                files.write_gif(self.path, method, frames, self.labels, self.class_names, layer)
 
     def _query_rows(self) -> np.ndarray:
         """The first example of each class, then the next ones, up to `queries` rows."""
         _, first = np.unique(self.labels, return_index=True)
         rest = np.setdiff1d(np.arange(len(self.labels)), first)
         return np.concatenate([np.sort(first), rest])[: self.queries]
-
-    def _write_projector(self, features: np.ndarray, names: list[str], layer: str) -> None:
-        folder = self.out_dir / "projector"
-        vectors = "\n".join("\t".join(f"{v:.5g}" for v in row) for row in features) + "\n"
-        atomic.write_text(folder / "vectors.tsv", vectors)
-        atomic.write_text(
-            folder / "metadata.tsv",
-            "label\tclass\n"
-            + "".join(f"{c}\t{n}\n" for c, n in zip(self.labels, names, strict=True)),
-        )
-        sprite = ""
-        if self.data.ndim == 4 and len(self.data) <= 8192:
-            count = int(np.ceil(np.sqrt(len(self.data))))
-            grid = tile(self.data.astype("float32"), cols=count, pad=0, normalize="global")
-            image = (np.clip(grid, 0, 1) * 255).astype(np.uint8)
-            atomic.write_png(folder / "sprite.png", image)
-            h, w = self.data.shape[1:3]
-            sprite = (
-                '  sprite {\n    image_path: "sprite.png"\n'
-                f"    single_image_dim: {w}\n    single_image_dim: {h}\n  }}\n"
-            )
-        self._mark_as_tensorboard_run(folder, len(features))
-        atomic.write_text(
-            folder / "projector_config.pbtxt",
-            "embeddings {\n"
-            f'  tensor_name: "{file_stem(layer)}"\n'
-            '  tensor_path: "vectors.tsv"\n'
-            '  metadata_path: "metadata.tsv"\n'
-            f"{sprite}"
-            "}\n",
-        )
-
-    @staticmethod
-    def _mark_as_tensorboard_run(folder: Path, points: int) -> None:
-        """TensorBoard's projector only looks in folders that hold an event file."""
-        if any(folder.glob("events.out.tfevents.*")):
-            return
-        with tf.summary.create_file_writer(str(folder)).as_default():
-            tf.summary.scalar("projector/points", points, step=0)

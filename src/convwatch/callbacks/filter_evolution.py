@@ -13,6 +13,7 @@ from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.base.ranges import PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every, MaxFrames
+from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import animation_frames, feature_map_mural, filter_mural
 from convwatch.techniques import first_conv_layer, layer_outputs
@@ -28,6 +29,10 @@ class FilterEvolution(Capture):
     and `<layer>_filters.png` (the last state). The filter mural uses one colour scale for the
     whole run (gray is 0), so weights growing or shrinking show. With a `probe` image there is
     also `<layer>_feature_maps.gif`: its feature maps at each snapshot.
+
+    The training thread copies the kernels at each snapshot (with a probe, all the weights:
+    its maps come from a private copy of the model, `model_copy.py`); keeping them, drawing
+    the frames and writing the files are background work, done when `fit` returns.
 
     Args:
         layers: Conv2D layer names. Defaults to the first Conv2D layer.
@@ -80,28 +85,52 @@ class FilterEvolution(Capture):
         self.needs_built_model = self.probe is None  # a probe builds the model when called
         self.max_frames = max_frames
         self.frame_ms = frame_ms
-        self._tags: list[str] = []
-        self._kernels: dict[str, list[np.ndarray]] = {}
-        self._maps: dict[str, list[np.ndarray]] = {}
+        self.reset()
 
     def reset(self) -> None:
-        self._tags, self._kernels, self._maps = [], {}, {}
+        # Background tasks keep the snapshots; reset runs at train begin, once the last fit's
+        # tasks are done or cancelled.
+        self._tags: list[str] = []
+        self._kernels: dict[str, list[np.ndarray]] = {}
+        self._maps: dict[str, list[Any]] = {}  # per layer, its feature-map GIF frames
+        self._copy: ModelCopy | None = None
+        self._copied = False
 
     def _layer_names(self) -> list[str]:
         return self.layers if self.layers is not None else [first_conv_layer(self.model)]
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
         names = self._layer_names()
-        maps = layer_outputs(self.model, self.probe, names) if self.probe is not None else {}
-        self._tags.append(tag)
         for name in names:
             layer = get_layer(self.model, name)
             if not hasattr(layer, "kernel") or len(layer.kernel.shape) != 4:
                 raise ValueError(f"FilterEvolution needs Conv2D layers; {name!r} is not one")
-            kernel = np.asarray(keras.ops.convert_to_numpy(layer.kernel))
+        if self.probe is not None and not self._copied and self.model.built:
+            self._copy, self._copied = private_copy(self.model), True  # once per fit
+        if self.probe is not None and self._copy is not None:
+            self.later(self._read_copy, tag, names, snapshot(self.model))
+        else:  # no probe (kernels are quick to copy), or no copy: read the model here
+            self.later(self._keep, tag, *_read(self.model, names, self.probe))
+
+    def finish(self) -> None:
+        self.later(self._assemble)
+
+    # ---------------------------------------------------------------- background tasks
+    def _read_copy(self, tag: str, names: list[str], weights: list[np.ndarray]) -> None:
+        with self._copy.loaded(weights) as model:
+            kernels, maps = _read(model, names, self.probe)
+        self._keep(tag, kernels, maps)
+
+    def _keep(self, tag: str, kernels: dict[str, np.ndarray], maps: dict[str, np.ndarray]):
+        """Keep a snapshot (its feature maps drawn as a GIF frame now), thinned to max_frames."""
+        self._tags.append(tag)
+        for name, kernel in kernels.items():
             self._kernels.setdefault(name, []).append(kernel)
-            if name in maps:
-                self._maps.setdefault(name, []).append(maps[name][0])
+        for name, value in maps.items():
+            (frame,) = animation_frames(
+                [feature_map_mural(value)], [f"{name} maps  {tag}"], cmap="viridis"
+            )
+            self._maps.setdefault(name, []).append(atomic.gif_frame(frame))
         if len(self._tags) > self.max_frames:  # thin out, keeping the first and the newest
             keep = list(range(0, len(self._tags) - 1, 2)) + [len(self._tags) - 1]
             self._tags = [self._tags[i] for i in keep]
@@ -109,7 +138,7 @@ class FilterEvolution(Capture):
                 for name in store:
                     store[name] = [store[name][i] for i in keep]
 
-    def finish(self) -> None:
+    def _assemble(self) -> None:
         for name, kernels in self._kernels.items():
             stem = file_stem(name)
             stack = np.stack(kernels)
@@ -122,8 +151,15 @@ class FilterEvolution(Capture):
             atomic.write_gif(self.path(f"{stem}_filters.gif"), frames, self.frame_ms)
             atomic.write_png(self.path(f"{stem}_filters.png"), frames[-1])
             if self._maps.get(name):
-                grids = [feature_map_mural(m) for m in self._maps[name]]
-                frames = animation_frames(
-                    grids, [f"{name} maps  {t}" for t in self._tags], cmap="viridis"
-                )
-                atomic.write_gif(self.path(f"{stem}_feature_maps.gif"), frames, self.frame_ms)
+                path = self.path(f"{stem}_feature_maps.gif")
+                atomic.write_gif(path, self._maps[name], self.frame_ms)
+
+
+def _read(model, names: list[str], probe) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Copies of the layers' kernels and, given a probe, its first image's maps in each."""
+    maps = layer_outputs(model, probe, names) if probe is not None else {}
+    kernels = {
+        name: np.array(keras.ops.convert_to_numpy(get_layer(model, name).kernel), copy=True)
+        for name in names
+    }
+    return kernels, {name: value[0] for name, value in maps.items()}

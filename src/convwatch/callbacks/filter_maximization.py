@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -21,9 +22,11 @@ from convwatch.base.ranges import (
     validate_ranges,
 )
 from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import atlas_text, filter_atlas
-from convwatch.techniques import find_layers, maximize_filters, receptive_field, top_exemplars
+from convwatch.techniques import find_layers, maximize_filters, receptive_field
+from convwatch.techniques.exemplars import layer_exemplars
 from convwatch.techniques.layers import get_layer
 from convwatch.techniques.maximize import OBJECTIVES
 
@@ -48,6 +51,13 @@ class FilterMaximization(Capture):
     and with a probe set `dead` (bool, F), `exemplars` `(F, k, h, w, C)`, `exemplar_index` and
     `exemplar_position` (row, col in the map) `(F, k[, 2])`, `exemplar_activation` `(F, k)`,
     sorted descending. At train end, `<layer>.gif` plays the atlases in order.
+
+    The training thread only copies the weights at each capture: the ascent and the exemplar
+    search run in the background on a private copy of the model (`model_copy.py`: cloned once,
+    pooled by architecture, so its compiled functions are traced once per process), with the
+    drawing and the files; every file is complete when `fit` returns. A model that cannot be
+    cloned has its ascent and exemplars computed on the training thread, and only the drawing
+    done in the background. Either way the arrays are the same for the same weights.
 
     Args:
         probe: `(N, H, W, C)` images, as the model takes them, to find exemplars and dead
@@ -139,7 +149,7 @@ class FilterMaximization(Capture):
             raise ValueError(f"objective must be one of {OBJECTIVES}. Received: {objective!r}")
         if probe is not None and np.ndim(probe) != 4:
             raise ValueError(f"probe must be (N, H, W, C). Received: {np.shape(probe)}")
-        self.probe = probe
+        self.probe = None if probe is None else np.asarray(probe)
         self.layers = list(layers) if layers is not None else None
         self.filters = list(filters) if filters is not None else None
         self.objective = objective
@@ -150,67 +160,107 @@ class FilterMaximization(Capture):
         self.max_filters = max_filters
         self.frame_ms = frame_ms
         self.batch_size = batch_size
-        self._frames: dict[str, list[str]] = {}  # PNG paths: frames stay on disk, not in memory
+        self.reset()
 
     def reset(self) -> None:
-        self._frames = {}
-
-    def _layer_names(self) -> list[str]:
-        return self.layers if self.layers is not None else find_layers(self.model, ("conv",))
-
-    def _filters(self, name: str) -> list[int]:
-        if self.filters is not None:
-            return self.filters
-        layer = get_layer(self.model, name)
-        count = getattr(layer, "filters", None) or getattr(layer, "units", None)
-        return list(range(min(int(count), self.max_filters)))
+        # Background tasks append to _frames; reset runs at train begin, once the last fit's
+        # tasks are done or cancelled.
+        self._frames: dict[str, list[bytes]] = {}  # per layer, its GIF frames so far (packed)
+        self._copy: ModelCopy | None = None
+        self._copied = False
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
-        for name in self._layer_names():
-            filters = self._filters(name)
-            arrays, ex, target = {"filters": np.array(filters)}, None, None
-            if self.probe is not None:
-                ex = top_exemplars(
-                    self.model, name, self.probe, self.exemplars, filters, self.batch_size
-                )
+        if not self._copied:  # once per fit: cloning needs the live model
+            self._copy, self._copied = private_copy(self.model), True
+        if self._copy is not None:
+            self.later(self._measure_copy, tag, snapshot(self.model))
+        else:  # a model that cannot be copied: its model work here, the drawing later
+            self.later(self._draw, tag, self._measure(self.model))
+
+    def finish(self) -> None:
+        self.later(self._write_gifs)
+
+    # ---------------------------------------------------------------- background tasks
+    def _measure_copy(self, tag: str, weights: list[np.ndarray]) -> None:
+        with self._copy.loaded(weights) as model:
+            found = self._measure(model)
+        self._draw(tag, found)
+
+    def _measure(self, model) -> dict[str, dict[str, np.ndarray]]:
+        """Per layer, the atlas arrays (the NPZ's): exemplars of every layer from one pass over
+        the probe images, then each layer's pictures."""
+        names = self.layers if self.layers is not None else find_layers(model, ("conv",))
+        chosen = {name: self._filters(model, name) for name in names}
+        found = {}
+        if self.probe is not None:
+            found = layer_exemplars(model, chosen, self.probe, self.exemplars, self.batch_size)
+        atlases = {}
+        for name, filters in chosen.items():
+            arrays, target = {"filters": np.array(filters)}, None
+            if name in found:
+                ex = found[name]
                 arrays.update(dead=ex.dead, exemplars=ex.patches, exemplar_index=ex.index)
                 arrays.update(exemplar_position=ex.position, exemplar_activation=ex.activation)
                 # The faintest picture that excites each unit as much as its best exemplar.
                 target = None if self.objective == "channel" else ex.activation[:, 0]
             pictures = maximize_filters(
-                self.model, name, filters, self.objective, target=target, **self.ascent
+                model, name, filters, self.objective, target=target, **self.ascent
             )
-            top, left, height, width = receptive_field(self.model, name, pictures.shape[1:])
+            top, left, height, width = receptive_field(model, name, pictures.shape[1:])
             arrays.update(images=pictures, receptive_field=np.array([top, left, height, width]))
-            shown = pictures
-            if self.objective in (None, "neuron"):  # the rest of the picture is grey
-                shown = pictures[:, max(top, 0) : top + height, max(left, 0) : left + width]
+            atlases[name] = arrays
+        return atlases
+
+    def _filters(self, model, name: str) -> list[int]:
+        if self.filters is not None:
+            return self.filters
+        layer = get_layer(model, name)
+        count = getattr(layer, "filters", None) or getattr(layer, "units", None)
+        return list(range(min(int(count), self.max_filters)))
+
+    def _draw(self, tag: str, atlases: dict[str, dict[str, np.ndarray]]) -> None:
+        """Write each layer's NPZ and atlas PNG, and keep the atlas as a GIF frame."""
+        for name, arrays in atlases.items():
             stem = file_stem(name)
             atomic.write_npz(self.path(f"{stem}_{tag}.npz"), arrays)
-            title, subtitle = atlas_text(
-                name,
-                tag,
-                len(filters),
-                shown.shape[1:3],
-                cropped=shown.shape[1:3] != pictures.shape[1:3],
-                targeted=target is not None,
-                exemplars=None if ex is None else ex.patches.shape[1],
-                dead=None if ex is None else ex.dead,
-                probes=0 if self.probe is None else len(self.probe),
-            )
-            atlas = filter_atlas(
-                shown,
-                filters,
-                None if ex is None else ex.patches,
-                None if ex is None else ex.activation,
-                None if ex is None else ex.dead,
-                title=title,
-                subtitle=subtitle,
-            )
-            png = atomic.write_png(self.path(f"{stem}_{tag}.png"), atlas)
-            self._frames.setdefault(name, []).append(str(png))
+            atlas = self._atlas(name, tag, arrays)
+            atomic.write_png(self.path(f"{stem}_{tag}.png"), atlas)
+            # Quantised now, beside the rest of this capture's work, not all at the end; kept
+            # as a palette PNG in memory (about 50 KB an atlas).
+            packed = io.BytesIO()
+            atomic.gif_frame(atlas).save(packed, format="PNG", compress_level=1)
+            self._frames.setdefault(name, []).append(packed.getvalue())
 
-    def finish(self) -> None:
-        for name, paths in self._frames.items():
-            frames = [np.asarray(Image.open(p)) for p in paths]
+    def _atlas(self, name: str, tag: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        pictures = arrays["images"]
+        top, left, height, width = (int(v) for v in arrays["receptive_field"])
+        shown = pictures
+        if self.objective in (None, "neuron"):  # the rest of the picture is grey
+            shown = pictures[:, max(top, 0) : top + height, max(left, 0) : left + width]
+        patches, dead = arrays.get("exemplars"), arrays.get("dead")
+        activations = arrays.get("exemplar_activation")
+        title, subtitle = atlas_text(
+            name,
+            tag,
+            len(arrays["filters"]),
+            shown.shape[1:3],
+            cropped=shown.shape[1:3] != pictures.shape[1:3],
+            targeted=patches is not None and self.objective != "channel",
+            exemplars=None if patches is None else patches.shape[1],
+            dead=dead,
+            probes=0 if self.probe is None else len(self.probe),
+        )
+        return filter_atlas(
+            shown,
+            list(arrays["filters"]),
+            patches,
+            activations,
+            dead,
+            title=title,
+            subtitle=subtitle,
+        )
+
+    def _write_gifs(self) -> None:
+        for name, packed in self._frames.items():
+            frames = [Image.open(io.BytesIO(data)) for data in packed]
             atomic.write_gif(self.path(f"{file_stem(name)}.gif"), frames, self.frame_ms)

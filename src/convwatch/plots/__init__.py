@@ -8,7 +8,13 @@ from convwatch.plots.classification import (
     prediction_grid_figure,
 )
 from convwatch.plots.curves import plot_history, sweep_curves_figure
-from convwatch.plots.embedding import neighbour_strips_figure, scatter_figure, thumbnail_map
+from convwatch.plots.embedding import (
+    map_frames,
+    map_limits,
+    neighbour_strips_figure,
+    scatter_figure,
+    thumbnail_map,
+)
 from convwatch.plots.figure import new_figure
 from convwatch.plots.filter_atlas import atlas_text, filter_atlas
 from convwatch.plots.frames import animation_frames, caption_frame
@@ -33,6 +39,8 @@ __all__ = [
     "feature_map_mural",
     "filter_mural",
     "mural_figure",
+    "map_frames",
+    "map_limits",
     "neighbour_strips_figure",
     "scatter_figure",
     "thumbnail_map",

@@ -1,4 +1,5 @@
-"""Pictures of an embedding: 2-D maps (t-SNE/PCA coordinates) and nearest-neighbour strips.
+"""Pictures of an embedding: 2-D maps (t-SNE/PCA coordinates), GIF frames of a map epoch by
+epoch, and nearest-neighbour strips.
 
 Arrays in (coordinates, labels, images, neighbour indices), figures or uint8 images out; the
 projection and the neighbour search are computed elsewhere (`techniques/`).
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from convwatch.plots.figure import colormap, new_figure
+from convwatch.plots.figure import colormap
 
 
 def _label_name(label: Any, class_names: Sequence[str] | None) -> str:
@@ -41,26 +42,113 @@ def scatter_figure(
     """A scatter of 2-D `coords` `(n, 2)`, one colour per class of `labels` `(n,)`, with a legend.
 
     The legend sits outside the axes on the right, so it never hides points; the axes have no
-    ticks (t-SNE coordinates have no units). y points up, as in `thumbnail_map`.
+    ticks (t-SNE coordinates have no units). y points up, as in `thumbnail_map`. The figure is
+    a plain Agg `Figure`, not one of pyplot's: it can be drawn on a background thread.
     """
+    coords, labels = _checked_map(coords, labels)
+    fig = _agg_figure((7.5, 6.0))
+    ax = fig.subplots()
+    _scatter_classes(ax, coords, labels, np.unique(labels), class_names, point_size)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def map_limits(maps: Sequence[Any], margin: float = 0.04) -> tuple[float, float, float, float]:
+    """`(x0, x1, y0, y1)` holding every point of every map `(n, 2)`, `margin` of the span
+    added on each side: the one set of axes limits for all the frames of a GIF."""
+    points = np.concatenate([np.asarray(m, dtype=np.float64).reshape(-1, 2) for m in maps])
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = np.maximum((high - low) * margin, 1e-12)
+    return (
+        float(low[0] - pad[0]),
+        float(high[0] + pad[0]),
+        float(low[1] - pad[1]),
+        float(high[1] + pad[1]),
+    )
+
+
+def map_frames(
+    maps: Sequence[Any],
+    labels: Any,
+    titles: Sequence[str],
+    class_names: Sequence[str] | None = None,
+    size: tuple[float, float] = (6.4, 4.8),
+    dpi: int = 80,
+    point_size: float = 6.0,
+) -> list[np.ndarray]:
+    """The 2-D maps of the same points (one per epoch) as uint8 RGB frames for a GIF.
+
+    Every frame has the same size, the same axes limits (`map_limits` of all the maps: never
+    rescaled per frame), the same colour for a class (one legend for all) and its own title
+    (`titles`, e.g. naming the epoch). One figure draws them all: each frame only moves the
+    points and redraws, at `dpi` (80: 512 x 384 pixels for the default `size`).
+    """
+    if len(titles) != len(maps):
+        raise ValueError(f"need one title per map. Received: {len(maps)} maps, {len(titles)}")
+    checked = [_checked_map(m, labels)[0] for m in maps]
+    labels = np.asarray(labels).reshape(-1)
+    classes = np.unique(labels)
+    fig = _agg_figure(size, dpi)
+    ax = fig.subplots()
+    dots = _scatter_classes(ax, checked[0], labels, classes, class_names, point_size)
+    x0, x1, y0, y1 = map_limits(checked)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    fig.subplots_adjust(left=0.02, right=0.76, bottom=0.03, top=0.91)  # fixed: no per-frame jitter
+    heading = ax.set_title(titles[0])
+    frames = []
+    for coords, title in zip(checked, titles, strict=True):
+        for c, collection in zip(classes, dots, strict=True):
+            collection.set_offsets(coords[labels == c])
+        heading.set_text(title)
+        fig.canvas.draw()
+        frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    return frames
+
+
+def _checked_map(coords: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     coords, labels = np.asarray(coords, dtype=np.float32), np.asarray(labels).reshape(-1)
     if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) != len(labels):
         raise ValueError(
             f"`coords` must be (n, 2) and `labels` (n,). Received: {coords.shape}, {labels.shape}"
         )
-    classes = np.unique(labels)
+    return coords, labels
+
+
+def _agg_figure(size: tuple[float, float], dpi: int = 100):
+    """A matplotlib `Figure` on its own Agg canvas, outside pyplot's global figure list (which
+    is not for threads). Agg is chosen for pyplot too, as `new_figure` does, should
+    `atomic.write_figure` be the first to load pyplot."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _scatter_classes(ax, coords, labels, classes, class_names, point_size: float) -> list:
+    """One scatter per class of `classes` (colour by its place there), no ticks, a legend on
+    the right; returns the scatters (one `PathCollection` per class)."""
     colours = colormap("tab10" if len(classes) <= 10 else "tab20")
-    fig, ax = new_figure(1, 1, panel_size=(7.5, 6.0))
+    dots = []
     for i, c in enumerate(classes):
         mask = labels == c
-        ax.scatter(
-            coords[mask, 0],
-            coords[mask, 1],
-            s=point_size,
-            color=colours(i % colours.N),
-            alpha=0.75,
-            linewidths=0,
-            label=_label_name(c, class_names),
+        dots.append(
+            ax.scatter(
+                coords[mask, 0],
+                coords[mask, 1],
+                s=point_size,
+                color=colours(i % colours.N),
+                alpha=0.75,
+                linewidths=0,
+                label=_label_name(c, class_names),
+            )
         )
     ax.set_xticks([])
     ax.set_yticks([])
@@ -71,10 +159,7 @@ def scatter_figure(
         frameon=False,
         fontsize=9,
     )
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+    return dots
 
 
 def thumbnail_map(
@@ -150,7 +235,8 @@ def neighbour_strips_figure(
     q, k = neighbours.shape
     canvas, spots = _strips(x, queries, neighbours)
     # One image on one axes, not q * (k + 1) axes: the figure draws in a fraction of the time.
-    fig, ax = new_figure(1, 1, panel_size=(panel * (k + 1.3), (panel + 0.25) * max(q, 1)))
+    fig = _agg_figure((panel * (k + 1.3), (panel + 0.25) * max(q, 1)))
+    ax = fig.subplots()
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     _name_panels(ax, spots, x.shape[1:3], labels, class_names)

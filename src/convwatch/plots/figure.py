@@ -1,4 +1,4 @@
-"""Matplotlib set up for files, not screens: the Agg backend, chosen before pyplot loads.
+"""Matplotlib set up for files, not screens: plain `Figure` objects, never pyplot's.
 
 Matplotlib is imported here, inside the functions, and nowhere else in `plots/` at module level:
 it takes a good part of a second, and `import convwatch` must not pay it."""
@@ -11,14 +11,21 @@ from typing import Any
 def new_figure(
     rows: int, cols: int, panel_size: tuple[float, float] = (3.0, 3.0), **kwargs: Any
 ) -> tuple[Any, Any]:
-    """`plt.subplots` on the Agg backend, sized per panel."""
-    import matplotlib
+    """A figure and its axes (as `plt.subplots` returns them), sized per panel.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    The figure is a plain `matplotlib.figure.Figure`, never registered with pyplot: pyplot's
+    global state is not thread-safe, and captures draw on background threads."""
+    from matplotlib.figure import Figure
 
-    size = (panel_size[0] * cols, panel_size[1] * rows)
-    return plt.subplots(rows, cols, figsize=size, **kwargs)
+    axes_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in _SUBPLOTS_KWARGS}
+    figure = Figure(figsize=(panel_size[0] * cols, panel_size[1] * rows), **kwargs)
+    return figure, figure.subplots(rows, cols, **axes_kwargs)
+
+
+# What `plt.subplots` hands to `Figure.subplots`; the rest of its keywords go to the figure.
+_SUBPLOTS_KWARGS = frozenset(
+    {"sharex", "sharey", "squeeze", "width_ratios", "height_ratios", "subplot_kw", "gridspec_kw"}
+)
 
 
 def colormap(name: str) -> Any:

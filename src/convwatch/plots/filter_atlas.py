@@ -9,6 +9,7 @@ input pixel is a visible square. Arrays in, a uint8 RGB image out (Pillow); no K
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -231,27 +232,37 @@ def _exemplar_block_size(patches: np.ndarray) -> tuple[int, int]:
 
 
 def _paste_block(canvas, patches: np.ndarray, origin: tuple[int, int]) -> None:
-    _, cols = _grid_shape(len(patches))
+    """One filter's exemplars, laid out in numpy on the grey block and pasted in one go."""
+    rows, cols = _grid_shape(len(patches))
     scale = _patch_scale(*patches.shape[:3])
-    h, w = patches.shape[1] * scale, patches.shape[2] * scale
-    for j, patch in enumerate(patches):
+    scaled = patches.repeat(scale, axis=1).repeat(scale, axis=2)  # (k, h, w, 3)
+    h, w = scaled.shape[1:3]
+    block = np.empty((rows * (h + GAP) - GAP, cols * (w + GAP) - GAP, 3), np.uint8)
+    block[:] = EXEMPLAR_BACK
+    for j, patch in enumerate(scaled):
         r, c = divmod(j, cols)
-        xy = (origin[0] + c * (w + GAP), origin[1] + r * (h + GAP))
-        canvas.paste(Image.fromarray(_scaled(patch, scale)), xy)
+        block[r * (h + GAP) : r * (h + GAP) + h, c * (w + GAP) : c * (w + GAP) + w] = patch
+    canvas.paste(Image.fromarray(block), origin)
 
 
 def _header_lines(title: str, subtitle: str, width: int, small):
     """[(text, font, line height)]: the title, then the subtitle wrapped to `width`."""
-    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     lines = [(title, default_font(16), 22)] if title else []
-    words, line = subtitle.split(), ""
-    for word in words:
+    return lines + [(line, small, 16) for line in _wrapped(subtitle, width - 2 * MARGIN, small)]
+
+
+@functools.lru_cache(maxsize=64)  # every capture of a layer has the same subtitle and width
+def _wrapped(text: str, width: int, font) -> tuple[str, ...]:
+    """`text` in lines no wider than `width` pixels in `font` (a word longer stays whole)."""
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    lines, line = [], ""
+    for word in text.split():
         candidate = f"{line} {word}".strip()
-        if probe.textlength(candidate, font=small) > width - 2 * MARGIN and line:
-            lines.append((line, small, 16))
+        if probe.textlength(candidate, font=font) > width and line:
+            lines.append(line)
             line = word
         else:
             line = candidate
     if line:
-        lines.append((line, small, 16))
-    return lines
+        lines.append(line)
+    return tuple(lines)

@@ -4,7 +4,9 @@ readable size, status badges and the colour of each run.
 Pages are `templates/*.html` rendered from plain dicts; Jinja2 escapes every value that comes
 from a config, a run folder or a file name, so a page never runs what a run folder holds.
 Links are relative and URL-quoted here (`href`), so a page works from the file system and from
-any web server rooted above the runs. The pages need no script and no server.
+any web server rooted above the runs. The pages need no script and no server: a page of a
+running run reloads itself with a `<meta http-equiv="refresh">` (`REFRESH_S`), which a page
+written once the run has ended no longer carries.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ PALETTE = (
 )
 STATUSES = ("completed", "failed", "interrupted", "running", "dead")
 DASH = "—"  # an absent value
+# Seconds between two reloads of a page that shows a running run (its own page, its sweep's,
+# the results index): about as often as a short epoch ends, rarely enough to read the page.
+REFRESH_S = 10
 
 
 @functools.cache
@@ -51,6 +56,11 @@ def environment() -> jinja2.Environment:
 def render(template: str, context: dict[str, Any]) -> str:
     """The page `template` (a file in templates/) filled from `context`."""
     return environment().get_template(template).render(context)
+
+
+def refresh(live: bool) -> int | None:
+    """The page's reload interval: `REFRESH_S` while it shows a live run, else None (no tag)."""
+    return REFRESH_S if live else None
 
 
 def color(i: int) -> str:

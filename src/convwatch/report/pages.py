@@ -8,6 +8,12 @@ what is missing. What a page shows is built as a plain dict (`run_page`, `compar
 `sweep_page`, `index_page`) and drawn by its Jinja2 template (`templates/`); pages are written
 through `convwatch.base.atomic`, atomically. Problems are told to `warn` (a function of the
 folder and the problem in words) and `write_reports` logs them.
+
+A page that shows a run still going reloads itself (`html.REFRESH_S`): a run's page while the
+run is running and alive (`convwatch.base.liveness`), the results index while a run it lists
+is, and a sweep's page while one of its runs is or while the sweep has points left to run
+and the process that ran its newest point is alive. A page written once that is no longer so
+has no reload.
 """
 
 from __future__ import annotations
@@ -17,11 +23,12 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from convwatch.base import atomic
+from convwatch.base import atomic, liveness
 from convwatch.errors import ConvwatchError
 from convwatch.report import compare_page, index_page, run_page, sweep_page
-from convwatch.report.html import href, render
+from convwatch.report.html import href, refresh, render
 from convwatch.report.reader import (
     SWEEP_JSON,
     Run,
@@ -143,6 +150,13 @@ def write_sweep_report(sweep: str | os.PathLike[str], *, warn: Warn | None = Non
     return _write_sweep_page(sweep, paths, warn)
 
 
+def write_sweep_page_alone(sweep: str | os.PathLike[str], *, warn: Warn | None = None) -> Path:
+    """`<sweep>/index.html` alone, its runs' pages left as they are: what a sweep point writes
+    as it starts, so that the sweep's page shows it running (`convwatch.run.live_page`)."""
+    sweep = Path(sweep)
+    return _write_sweep_page(sweep, runs_below(sweep), warn or _ignore)
+
+
 def _write_sweep_page(sweep: Path, paths: Sequence[Path], warn: Warn) -> Path:
     runs = []
     for path in paths:
@@ -154,13 +168,30 @@ def _write_sweep_page(sweep: Path, paths: Sequence[Path], warn: Warn) -> Path:
     if problem:
         warn(sweep, problem)
     crumbs = _crumbs(sweep, _results_index(sweep))
-    text = render("sweep.html", sweep_page.context(sweep, runs, listing, crumbs))
+    context = sweep_page.context(sweep, runs, listing, crumbs)
+    text = render("sweep.html", {**context, "refresh": refresh(_sweep_going(runs, listing))})
     return atomic.write_text(sweep / INDEX, text)
+
+
+def _sweep_going(runs: Sequence[Run], listing: dict[str, Any]) -> bool:
+    """Whether a sweep's page shows a sweep still going: one of its runs is running and alive,
+    or sweep.json has points left to run (none interrupted) and the process that ran the
+    newest run is alive (the local launcher, between two points)."""
+    if any(run.status == "running" for run in runs):
+        return True
+    points = listing.get("runs") if isinstance(listing.get("runs"), list) else []
+    statuses = [p.get("status") for p in points if isinstance(p, dict)]
+    planned = listing.get("planned")
+    ended = sum(s in ("completed", "failed") for s in statuses)
+    if not runs or "interrupted" in statuses or not isinstance(planned, int) or ended >= planned:
+        return False
+    newest = max(runs, key=lambda r: (r.started, r.run_id))
+    return not liveness.judge({**newest.record, "status": "running"}, newest.path).dead
 
 
 # --------------------------------------------------------------------------- results index
 def render_index(root: Path, runs: Sequence[Run], sweeps: Sequence[Path]) -> str:
-    """Every run under `root`, newest first, with links to their pages."""
+    """Every run under `root`, running ones first, then newest first, with links to their pages."""
     return render("index.html", index_page.context(root, runs, sweeps))
 
 

@@ -231,11 +231,20 @@ def load_run(path: str | os.PathLike[str], artifacts: bool = True) -> Run:
     if run.status == "dead":
         run.problems.append(f"dead: {run.status_reason}. {resume_hint(run)}")
     elif run.recorded_status == "running":
+        run.problems = [_still_to_come(problem) for problem in run.problems]
         run.problems.append(
             f"run.json still says running: the run is in progress ({run.status_reason})"
         )
     run.artifacts = list_artifacts(run.path) if artifacts else []
     return run
+
+
+def _still_to_come(problem: str) -> str:
+    """For a live run, a file the run writes at its end is not missing, only not yet there."""
+    for name in (layout.METRICS_JSON, layout.MODEL_FILE):
+        if problem.startswith(f"{name} is missing"):
+            return f"{name} is not written yet: the run writes it when training ends"
+    return problem
 
 
 def _read_history(run: Run) -> None:

@@ -2,12 +2,17 @@
 the overview, metrics, curves, every artifact with its caption, config, environment and files.
 
 `context(run, crumbs)` reads nothing but the run folder's own files it links to; the page is
-`convwatch.report.pages.write_run_report`.
+`convwatch.report.pages.write_run_report`. The page of a running run (run.json says running
+and `convwatch.base.liveness` finds it alive) reloads itself every `html.REFRESH_S` seconds and
+says so under its title; `convwatch.run.live_page` rewrites it after every epoch, and the page
+written once the run has ended has no reload. A running run's folder is read as it is: files
+land by atomic renames, and what is not there yet (metrics.json, a GIF) is simply not shown.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +21,7 @@ from convwatch.base import layout
 from convwatch.report import captions
 from convwatch.report.charts import run_charts
 from convwatch.report.compare import show
-from convwatch.report.html import figure, link, size_text, status
+from convwatch.report.html import figure, link, refresh, size_text, status
 from convwatch.report.reader import Artifact, Run, resume_hint
 
 TOC = ("metrics", "curves", "artifacts", "config", "environment", "files")
@@ -41,12 +46,13 @@ def badge(run: Run) -> dict[str, str]:
 
 def notes(run: Run) -> dict[str, Any]:
     """The notes at the top of the page (templates/run_notes.html): why a run is dead and how
-    to go on, its error, what its folder lacks, and what the run says about itself (a fallback
-    network in place of ImageNet weights)."""
+    to go on, its error, what its folder lacks (so far, for a running run), and what the run
+    says about itself (a fallback network in place of ImageNet weights)."""
     dead = {"reason": run.status_reason, "hint": resume_hint(run)} if run.status == "dead" else None
     error = run.record.get("error")
     said = run.record.get("notes") or []
     return {
+        "running": run.status == "running",
         "dead": dead,
         "error": {"status": run.status, "error": error, "traceback": run.record.get("traceback")}
         if error
@@ -58,10 +64,32 @@ def notes(run: Run) -> dict[str, Any]:
     }
 
 
+def _epochs(run: Run) -> tuple[Any, Any]:
+    """(epochs completed, as run.json says; epochs planned, as config.json says), either None."""
+    fit = run.config.get("fit") or {}
+    return run.record.get("epochs_completed"), fit.get("epochs") if isinstance(fit, dict) else None
+
+
+def live(run: Run) -> dict[str, Any] | None:
+    """The line under a running run's title: the page reloads itself, how far the run is, and
+    when the page was written (a time that stops moving tells of a run killed outright, whose
+    last page still reloads until `convwatch report` writes it again). None for any other."""
+    if run.status != "running":
+        return None
+    done, planned = _epochs(run)
+    progress = None
+    if isinstance(done, int) and isinstance(planned, int) and planned > 0:
+        progress = f"{done} of {planned} epochs done"
+    return {
+        "every_s": refresh(True),
+        "progress": progress,
+        "written": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
 def _overview(run: Run) -> list[tuple[str, Any]]:
-    record, fit = run.record, run.config.get("fit") or {}
-    epochs = record.get("epochs_completed")
-    planned = fit.get("epochs") if isinstance(fit, dict) else None
+    record = run.record
+    epochs, planned = _epochs(run)
     data, loaded = record.get("data_source"), record.get("model_from")
     if data and record.get("data_full") is False:
         data = f"{data} — not the full dataset"
@@ -147,8 +175,12 @@ def _files(run: Run, base: Path) -> dict[str, Any]:
     files = []
     for name in RUN_FILES:
         path = run.path / name
-        if path.is_file() and not path.is_symlink():
-            files.append({"link": link(path, base, name), "size": size_text(path.stat().st_size)})
+        try:  # in a running run's folder, a file may be replaced between the two looks
+            size = path.stat().st_size if path.is_file() and not path.is_symlink() else None
+        except OSError:
+            size = None
+        if size is not None:
+            files.append({"link": link(path, base, name), "size": size_text(size)})
         else:
             files.append({"link": None, "name": name, "size": "missing"})
     summary = run.path / layout.SUMMARY_TXT
@@ -166,10 +198,12 @@ def context(run: Run, crumbs: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
     description = run.config.get("description")
     return {
         "title": f"{run.experiment} {run.run_id}: {run.status}",
+        "refresh": refresh(run.status == "running"),
         "crumbs": list(crumbs),
         "experiment": run.experiment,
         "run_id": run.run_id,
         "status": badge(run),
+        "live": live(run),
         "description": description or "",
         "toc": TOC,
         **notes(run),
@@ -188,10 +222,13 @@ def broken_context(run: Run, failure: str, crumbs: Sequence[dict[str, str]] = ()
     and what its folder lacks."""
     return {
         "title": f"{run.run_id}: {run.status}",
+        "refresh": refresh(run.status == "running"),
         "crumbs": list(crumbs),
         "run_id": run.run_id,
         "status": status(run.status),
+        "live": live(run),
         "failure": failure,
+        "running": run.status == "running",
         "dead": None,
         "error": None,
         "problems": notes(run)["problems"],

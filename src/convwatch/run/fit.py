@@ -3,16 +3,19 @@
 The run's own callbacks come first: RunGuard (a signal or a NaN loss stops fit at the next
 batch), the history recorder (history.csv, and run.json's epoch count, each epoch), the epoch
 checkpoint (for `convwatch resume`) and TensorBoard. Then the captures the experiment names, in
-the order it declares them, each writing under `artifacts/<Name>/`. A resumed run loads its
-checkpoint's weights and optimizer state first and goes on from the epoch after it.
+the order it declares them, each writing under `artifacts/<Name>/`. Last, the live page
+(`convwatch.run.live_page`): the run's index.html rewritten in the background after each epoch,
+after the recorder and the captures have done theirs. A resumed run loads its checkpoint's
+weights and optimizer state first and goes on from the epoch after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,7 @@ from convwatch.callbacks.epoch_checkpoint import EpochCheckpoint
 from convwatch.callbacks.run_guard import RunGuard
 from convwatch.run.captures import build_callbacks
 from convwatch.run.folder import RunFolder
+from convwatch.run.live_page import LivePage
 from convwatch.run.prepare import Arrays
 from convwatch.run.record import write_record
 from convwatch.run.signals import STOP, deferred
@@ -80,6 +84,7 @@ def fit_with_captures(
         _earlier_rows(folder, initial_epoch),
         on_epoch=lambda epochs: _note(folder, record, "epochs_completed", epochs),
     )
+    live = LivePage(folder.path)
     callbacks: list[keras.callbacks.Callback] = [
         RunGuard(STOP.error, on_nan=experiment.fit.on_nan),
         recorder,
@@ -90,10 +95,13 @@ def fit_with_captures(
         ),
         keras.callbacks.TensorBoard(log_dir=str(folder.tensorboard_dir), histogram_freq=1),
         *build_callbacks(experiment.callbacks, arrays, dataset, folder),
+        live,
     ]
     fit = experiment.fit
     validation = (arrays.x_test, arrays.y_test) if fit.validation == "test" else None
-    with deferred():  # a signal stops fit at the next batch (RunGuard), not mid-write
+    captures = [c for c in callbacks if isinstance(c, Capture)]
+    with deferred(), live.stopped_on_error(), _background_stopped_on_error(captures):
+        # a signal stops fit at the next batch (RunGuard), not mid-write
         model.fit(
             *_training_data(arrays, fit.batch_size, fit.steps_per_epoch, experiment.seed),
             batch_size=None if fit.steps_per_epoch else fit.batch_size,  # a stream is batched
@@ -105,7 +113,19 @@ def fit_with_captures(
             callbacks=callbacks,
             verbose=_keras_verbosity(),
         )
-    return Fitted(recorder, [c for c in callbacks if isinstance(c, Capture)])
+    return Fitted(recorder, captures)
+
+
+@contextlib.contextmanager
+def _background_stopped_on_error(captures: Sequence[Capture]) -> Iterator[None]:
+    """If fit stops with an error or a signal, the captures' background work not yet started
+    is dropped and the running work finishes, so the run ends with no file half-written."""
+    try:
+        yield
+    except BaseException:
+        for capture in captures:
+            capture.cancel_background()
+        raise
 
 
 def _keras_verbosity() -> int:

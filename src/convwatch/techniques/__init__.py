@@ -12,7 +12,7 @@ from convwatch.techniques.confusion import (
     top_k,
 )
 from convwatch.techniques.deep_dream import deep_dream
-from convwatch.techniques.embed import embed
+from convwatch.techniques.embed import align_to, embed
 from convwatch.techniques.exemplars import Exemplars, top_exemplars
 from convwatch.techniques.extractor import feature_extractor
 from convwatch.techniques.grad_cam import grad_cam
@@ -29,6 +29,7 @@ from convwatch.techniques.spectrum import high_frequency_share
 from convwatch.techniques.style_transfer import gram_matrix, style_transfer
 
 __all__ = [
+    "align_to",
     "embed",
     "pca",
     "find_layers",

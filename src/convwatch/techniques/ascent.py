@@ -42,7 +42,7 @@ def compiled_ascent(model, path: str, shape: tuple, objective: str, centre, n_ta
         n_filters = extractor.outputs[0].shape[-1]
         measure = _objective(extractor, objective, centre, n_filters)
         ascent = _compile(measure, path, len(shape), n_taps > 1)
-        per_model[key] = (ascent, tf.function(measure), n_filters)
+        per_model[key] = (ascent, tf.function(measure, autograph=False), n_filters)
     return per_model[key]
 
 
@@ -70,14 +70,16 @@ def _compile(measure, path, rank, blurred):
     axes = list(range(1, rank + 1))
 
     # No input_signature: static batch shapes let Grappler fold the shape arithmetic (~10-30%
-    # faster per step), at the price of one trace per number of filters (then reused).
-    @tf.function
+    # faster per step), at the price of one trace per number of filters (then reused). No
+    # autograph: the loop is a plain tf.while_loop, and converting the code cost more than
+    # tracing it (~0.7 s of a first capture).
+    @tf.function(autograph=False)
     def ascent(start, mask, filters, steps, rate, radius, jitter, taps, seed):
         TRACES[path] += 1  # Python side effect: runs only when TensorFlow traces
-        offset = start  # the picture is clip(0.5 + offset); offset itself is left free
-        for step in tf.range(steps):
+
+        def step(i, offset):  # the picture is clip(0.5 + offset); offset itself is left free
             shift = tf.random.stateless_uniform(
-                [2], [seed, step], minval=-jitter, maxval=jitter + 1, dtype=tf.int32
+                [2], [seed, i], minval=-jitter, maxval=jitter + 1, dtype=tf.int32
             )
             pictures = tf.clip_by_value(0.5 + offset, 0.0, 1.0)
             with tf.GradientTape(watch_accessed_variables=False) as tape:
@@ -90,7 +92,9 @@ def _compile(measure, path, rank, blurred):
             if blurred:
                 grads = regularize.blur(grads, taps)
             grads = tf.math.l2_normalize(grads * mask, axis=axes)
-            offset = (1 - rate) * offset + rate * radius * grads
+            return i + 1, (1 - rate) * offset + rate * radius * grads
+
+        _, offset = tf.while_loop(lambda i, _: i < steps, step, [tf.constant(0), start])
         return offset
 
     return ascent

@@ -8,23 +8,29 @@ from convwatch.techniques.pca import pca
 from convwatch.techniques.tsne import tsne
 
 METHODS = ("tsne", "pca")
-SMALL = 1000  # below this many points scikit-learn's t-SNE runs single-threaded
-DENSE_LIMIT = 3000  # up to this many points the compiled exact t-SNE is the faster one
 
 
-def embed(features, method: str = "tsne", seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
+def embed(
+    features,
+    method: str = "tsne",
+    seed: int = 0,
+    perplexity: float = 30.0,
+    initial: np.ndarray | None = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
     """Embed `n` feature vectors in the plane.
 
     Args:
         features: array `(n, d)`; more dimensions are flattened to `(n, d1 * d2 * ...)`.
         method: `"tsne"` or `"pca"` (the first two principal components, by SVD of the
-            centred data). Defaults to `"tsne"`. t-SNE runs as one compiled graph with exact
-            gradients (`convwatch.techniques.tsne`) up to `DENSE_LIMIT` points, whose memory
-            grows as n^2; past that, scikit-learn's Barnes-Hut `TSNE`, PCA-initialised.
-        seed: random state of scikit-learn's t-SNE (the compiled one is deterministic).
-            Defaults to 0.
-        perplexity: t-SNE perplexity, clamped to `(n - 1) / 3` so small sets work.
+            centred data). Defaults to `"tsne"`: openTSNE, one code path for every size
+            (`convwatch.techniques.tsne`).
+        seed: t-SNE's random state: the same seed gives the same map. Defaults to 0.
+        perplexity: t-SNE perplexity, clamped to `max((n - 1) / 3, 1)` so small sets work.
             Defaults to 30.0.
+        initial: t-SNE only: `(n, 2)`, the previous map of the same points to start from, so
+            that consecutive maps line up. Ignored by PCA (deterministic already).
+        n_jobs: t-SNE threads; None (the default) picks by size (see `tsne`).
 
     Returns:
         float32 array `(n, 2)`. PCA components are signed so that each one's largest
@@ -39,22 +45,7 @@ def embed(features, method: str = "tsne", seed: int = 0, perplexity: float = 30.
     x = x.reshape(x.shape[0], -1)
     if method == "pca":
         return _pca_map(x)
-    if x.shape[0] <= DENSE_LIMIT:
-        return tsne(x, perplexity=perplexity)
-    from sklearn.manifold import TSNE  # heavy: imported only when asked for
-    from threadpoolctl import threadpool_limits  # a scikit-learn dependency
-
-    n, d = x.shape
-    barnes_hut = TSNE(
-        n_components=2,
-        perplexity=float(min(perplexity, (n - 1) / 3)),
-        init="pca" if min(n, d) >= 2 else "random",
-        learning_rate="auto",
-        random_state=seed,
-    )
-    # Small sets: OpenMP barriers cost more than the work, and stall when the CPU is shared.
-    with threadpool_limits(limits=1 if n < SMALL else None, user_api="openmp"):
-        return barnes_hut.fit_transform(x).astype(np.float32)
+    return tsne(x, perplexity=perplexity, seed=seed, initial=initial, n_jobs=n_jobs)
 
 
 def _pca_map(x: np.ndarray) -> np.ndarray:
@@ -63,3 +54,17 @@ def _pca_map(x: np.ndarray) -> np.ndarray:
     out = np.zeros((x.shape[0], 2), np.float32)
     out[:, : projected.shape[1]] = projected
     return out
+
+
+def align_to(coords, reference) -> np.ndarray:
+    """`coords` `(n, 2)` turned (rotated or reflected, and shifted; never scaled) to lie as
+    close as it can to `reference` `(n, 2)`, the same points' earlier map (orthogonal
+    Procrustes). A PCA map may flip or turn from one epoch to the next; this keeps a GIF of
+    them still where the data is. Returns float32 `(n, 2)`."""
+    a = np.asarray(coords, dtype=np.float64)
+    b = np.asarray(reference, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2 or a.shape[1] != 2:
+        raise ValueError(f"need two maps of the same points, (n, 2). Received {a.shape}, {b.shape}")
+    a_mean, b_mean = a.mean(axis=0), b.mean(axis=0)
+    u, _, vt = np.linalg.svd((a - a_mean).T @ (b - b_mean))
+    return ((a - a_mean) @ (u @ vt) + b_mean).astype(np.float32)

@@ -10,7 +10,7 @@ that maximum and the patch of the image the unit there sees (its receptive field
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import keras
@@ -21,7 +21,7 @@ from convwatch.techniques.extractor import feature_extractor
 from convwatch.techniques.layers import filter_indices, resolve
 from convwatch.techniques.receptive_field import layer_grid
 
-# model -> {layer path: compiled batch reduction}; entries go with the model.
+# model -> {layer paths: compiled batch reductions}; entries go with the model.
 _REDUCERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 MAP_BYTES = 64 * 2**20  # the default batch keeps its activation maps within this
 
@@ -70,22 +70,50 @@ def top_exemplars(
     Returns:
         `Exemplars` (see its fields); `dead[f]` is True when filter f never activates above 0.
     """
+    return layer_exemplars(model, {layer: filters}, images, k, batch_size, pad_value)[layer]
+
+
+def layer_exemplars(
+    model,
+    layers: Mapping[str, Sequence[int] | None],
+    images,
+    k: int = 9,
+    batch_size: int | None = None,
+    pad_value: float = 0.5,
+) -> dict[str, Exemplars]:
+    """`top_exemplars` of several layers at once: `{layer: filters (None: all)}` in,
+    `{layer: Exemplars}` out, from one pass of the images through the network (the layers
+    share what lies below them) and one more of the winning images for the positions. The
+    default `batch_size` keeps all the layers' maps of a batch within 64 MB."""
     images = _checked_images(images, k, batch_size)
-    path = resolve(model, [layer])[0]
-    peak, maps, map_size = _reducer(model, path, images)
-    batch_size = batch_size or int(np.clip(MAP_BYTES // (4 * np.prod(map_size)), 1, 1024))
-    chosen = filter_indices(filters, map_size[-1], layer)
-    best, index = _running_top_k(peak, images, chosen, min(k, len(images)), batch_size)
-    grid = layer_grid(model, path, images.shape[1:])
-    position = _positions(maps, images, index.T, chosen, batch_size, grid)
-    return Exemplars(
-        filters=chosen,
-        patches=_crops(images, grid, index.T, position, pad_value),
-        index=index.T.copy(),
-        position=position,
-        activation=best.T.copy(),
-        dead=best[0] <= 0,
-    )
+    names = list(layers)
+    paths = resolve(model, names)
+    peak, argmax, map_sizes = _reducer(model, tuple(paths), images)
+    per_image = sum(int(np.prod(size)) for size in map_sizes)
+    batch_size = batch_size or int(np.clip(MAP_BYTES // (4 * per_image), 1, 1024))
+    chosen = [
+        filter_indices(layers[name], size[-1], name)
+        for name, size in zip(names, map_sizes, strict=True)
+    ]
+    k = min(k, len(images))
+    tops = _running_top_k(peak, images, chosen, k, batch_size)
+    flat = _flat_positions(argmax, images, [index.T for _, index in tops], chosen, batch_size)
+    found = {}
+    for name, path, filters, (best, index), spots in zip(
+        names, paths, chosen, tops, flat, strict=True
+    ):
+        grid = layer_grid(model, path, images.shape[1:])
+        width = grid.axes[1].length if grid.axes else 1
+        position = np.stack([spots // width, spots % width], axis=-1)
+        found[name] = Exemplars(
+            filters=filters,
+            patches=_crops(images, grid, index.T, position, pad_value),
+            index=index.T.copy(),
+            position=position,
+            activation=best.T.copy(),
+            dead=best[0] <= 0,
+        )
+    return found
 
 
 def _checked_images(images, k: int, batch_size: int | None) -> np.ndarray:
@@ -98,66 +126,65 @@ def _checked_images(images, k: int, batch_size: int | None) -> np.ndarray:
 
 
 def _running_top_k(peak, images, chosen, k: int, batch_size: int):
-    """`(best, index)`, both `(k, F)`: each filter's k largest per-image peaks, best first, and
-    the images they come from, merged batch by batch so memory stays flat."""
-    best = np.full((k, chosen.size), -np.inf, np.float32)
-    index = np.zeros((k, chosen.size), np.int64)
-    filters_t = tf.constant(chosen, tf.int32)
+    """Per layer `(best, index)`, both `(k, F)`: each filter's k largest per-image peaks, best
+    first, and the images they come from, merged batch by batch so memory stays flat."""
+    tops = [
+        (np.full((k, c.size), -np.inf, np.float32), np.zeros((k, c.size), np.int64)) for c in chosen
+    ]
     for begin in range(0, len(images), batch_size):
-        values = peak(tf.constant(images[begin : begin + batch_size], tf.float32), filters_t)
-        # Earlier entries first and a stable sort: ties keep the earlier image.
-        values = np.concatenate([best, values.numpy()])
-        ids = np.arange(begin, begin + len(values) - k)[:, None] + np.zeros_like(index[:1])
-        ids = np.concatenate([index, ids])
-        order = np.argsort(-values, axis=0, kind="stable")[:k]
-        best, index = np.take_along_axis(values, order, 0), np.take_along_axis(ids, order, 0)
-    return best, index
+        peaks = peak(tf.constant(images[begin : begin + batch_size], tf.float32))
+        for i, (values, filters) in enumerate(zip(peaks, chosen, strict=True)):
+            best, index = tops[i]
+            # Earlier entries first and a stable sort: ties keep the earlier image.
+            values = np.concatenate([best, values.numpy()[:, filters]])
+            ids = np.arange(begin, begin + len(values) - k)[:, None] + np.zeros_like(index[:1])
+            ids = np.concatenate([index, ids])
+            order = np.argsort(-values, axis=0, kind="stable")[:k]
+            tops[i] = np.take_along_axis(values, order, 0), np.take_along_axis(ids, order, 0)
+    return tops
 
 
-def _reducer(model, path: str, images: np.ndarray):
-    """Compiled `peak(batch, filters) -> (B, F)` maxima over positions, `maps(batch, filters)
-    -> (B, positions, F)`, and the shape of one image's output."""
+def _reducer(model, paths: tuple[str, ...], images: np.ndarray):
+    """Compiled `peak(batch) -> [(B, K)]` maxima over positions and `argmax(batch) -> [(B, K)]`
+    their flat positions, one per layer, and the shape of one image's output per layer."""
     per_model = _REDUCERS.setdefault(model, {})
-    if path not in per_model:
-        extractor = feature_extractor(model, [path], sample=images[:1])
-        signature = [
-            tf.TensorSpec((None, *images.shape[1:]), tf.float32),
-            tf.TensorSpec((None,), tf.int32),
-        ]
+    if paths not in per_model:
+        extractor = feature_extractor(model, list(paths), sample=images[:1])
+        signature = [tf.TensorSpec((None, *images.shape[1:]), tf.float32)]
 
-        def activation(batch):
-            out = keras.tree.flatten(extractor(batch, training=False))[0]
-            return tf.reshape(out, [tf.shape(batch)[0], -1, out.shape[-1]])  # (B, positions, K)
+        def activations(batch):  # [(B, positions, K)]
+            outputs = keras.tree.flatten(extractor(batch, training=False))
+            return [tf.reshape(out, [tf.shape(batch)[0], -1, out.shape[-1]]) for out in outputs]
 
-        @tf.function(input_signature=signature)
-        def maps(batch, filters):
-            return tf.gather(activation(batch), filters, axis=-1)
+        # The pass over every probe image keeps only the maxima (an argmax over all the maps
+        # costs more than the network); the positions are found afterwards, on the winning
+        # images alone. No autograph: there is no control flow to convert.
+        @tf.function(input_signature=signature, autograph=False)
+        def peak(batch):
+            return [tf.reduce_max(out, axis=1) for out in activations(batch)]
 
-        # The pass over every probe image keeps only the maxima, reduced before the filters
-        # are picked (a gather or an argmax over all the maps costs more than the network);
-        # the positions are found afterwards, on the winning images alone.
-        @tf.function(input_signature=signature)
-        def peak(batch, filters):
-            return tf.gather(tf.reduce_max(activation(batch), axis=1), filters, axis=-1)
+        @tf.function(input_signature=signature, autograph=False)
+        def argmax(batch):
+            return [tf.argmax(out, axis=1, output_type=tf.int32) for out in activations(batch)]
 
-        per_model[path] = (peak, maps, tuple(extractor.outputs[0].shape[1:]))
-    return per_model[path]
+        sizes = [tuple(out.shape[1:]) for out in extractor.outputs]
+        per_model[paths] = (peak, argmax, sizes)
+    return per_model[paths]
 
 
-def _positions(maps, images, index, filters, batch_size, grid) -> np.ndarray:
-    """`(F, k, 2)` (row, col) of each exemplar's maximum, from the maps of the winners only."""
-    winners = np.unique(index)
-    flat = np.zeros(index.shape, np.int64)
+def _flat_positions(argmax, images, indices, chosen, batch_size) -> list[np.ndarray]:
+    """Per layer `(F, k)` flat map position of each exemplar's maximum, from the winners only."""
+    winners = np.unique(np.concatenate([index.ravel() for index in indices]))
+    flat = [np.zeros(index.shape, np.int64) for index in indices]
     for begin in range(0, len(winners), batch_size):
         chunk = winners[begin : begin + batch_size]
-        found = maps(tf.constant(images[chunk], tf.float32), tf.constant(filters, tf.int32))
-        found = found.numpy()  # (b, positions, F)
-        rows = np.searchsorted(chunk, index)  # where each exemplar's image is in the chunk
-        inside = (rows < len(chunk)) & (chunk[np.minimum(rows, len(chunk) - 1)] == index)
-        f, j = np.nonzero(inside)
-        flat[f, j] = found[rows[f, j], :, f].argmax(axis=1)
-    width = grid.axes[1].length if grid.axes else 1
-    return np.stack([flat // width, flat % width], axis=-1)
+        found = argmax(tf.constant(images[chunk], tf.float32))  # per layer (b, K)
+        for spots, where, index, filters in zip(flat, found, indices, chosen, strict=True):
+            rows = np.searchsorted(chunk, index)  # where each exemplar's image is in the chunk
+            inside = (rows < len(chunk)) & (chunk[np.minimum(rows, len(chunk) - 1)] == index)
+            f, j = np.nonzero(inside)
+            spots[f, j] = where.numpy()[rows[f, j], filters[f]]
+    return flat
 
 
 def _crops(images, grid, index, position, pad_value) -> np.ndarray:

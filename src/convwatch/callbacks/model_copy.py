@@ -1,0 +1,125 @@
+"""A private copy of the model being trained, for model work done off the training thread.
+
+Some captures need the network as it is at the moment of the capture (gradient ascent, the
+exemplar search, the probe's feature maps), but that work takes longer than a training step.
+So at capture time the training thread only copies the weights (`snapshot`, a millisecond
+for these nets), and a background task loads them into a copy of the model made by
+`keras.models.clone_model` (new layers, new variables: nothing is shared with the live model)
+and works on that copy while training goes on.
+
+Copies are pooled by architecture (the model's config and input shape): a new model of the
+same architecture, the next fit of a sweep say, reuses the copy made for the last one, and with
+it every compiled function cached on that copy (`techniques` cache them per model object), so
+they are traced once per process and architecture, not once per fit. The pool keeps the
+`POOL_SIZE` architectures used last. A copy has a lock: one task at a time loads weights into
+it and works on it (`ModelCopy.loaded`), so captures of one fit can share it.
+
+A model that `clone_model` cannot copy (a subclassed model, a layer that cannot be rebuilt from
+its config) gets no copy (`private_copy` returns None): its captures then do their model work
+on the training thread, as before.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import keras
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+POOL_SIZE = 2  # architectures whose copies (and compiled functions) are kept
+_POOL: OrderedDict[str, ModelCopy] = OrderedDict()
+_POOL_LOCK = threading.Lock()
+_CANNOT = object()  # a pool entry for an architecture clone_model failed on
+
+
+def snapshot(model) -> list[np.ndarray]:
+    """Copies of all the model's weights, in `model.weights` order (for `ModelCopy.loaded`)."""
+    return [np.array(keras.ops.convert_to_numpy(w), copy=True) for w in model.weights]
+
+
+class ModelCopy:
+    """A clone of a model, built, with a lock; see the module docstring."""
+
+    def __init__(self, model: keras.Model):
+        self.model = model
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def loaded(self, weights: list[np.ndarray]) -> Iterator[keras.Model]:
+        """The copy holding `weights` (a `snapshot`), for as long as the `with` lasts."""
+        with self._lock:
+            self.model.set_weights(weights)
+            yield self.model
+
+
+def private_copy(model) -> ModelCopy | None:
+    """A `ModelCopy` of the built `model`, from the pool or cloned now; None where `model`
+    cannot be cloned. Runs on the training thread (cloning needs the live model); cloning
+    leaves Python's and NumPy's global random state as it found it, so training draws the
+    same numbers with or without captures."""
+    key = _architecture(model)
+    with _POOL_LOCK:
+        found = _POOL.get(key) if key is not None else None
+        if found is not None:
+            _POOL.move_to_end(key)
+            return None if found is _CANNOT else found
+    copy = _clone(model)
+    if key is not None:
+        with _POOL_LOCK:
+            _POOL[key] = _CANNOT if copy is None else copy
+            while len(_POOL) > POOL_SIZE:
+                _POOL.popitem(last=False)
+    return copy
+
+
+def _architecture(model) -> str | None:
+    """What makes two models the same network: class, input shape and config, but not the
+    model's own name nor its inputs' (numbered afresh for each model); None where the model
+    has no config (it is then cloned, or not, but never pooled)."""
+    try:
+        config = {k: v for k, v in model.get_config().items() if k != "name"}
+        shape = [tuple(t.shape) for t in model.inputs]
+        text = json.dumps(config, sort_keys=True, default=repr)
+    except (NotImplementedError, TypeError, ValueError, AttributeError):
+        return None
+    for i, name in enumerate(_input_names(config)):
+        text = text.replace(json.dumps(name), f'"<input {i}>"')
+    return f"{type(model).__module__}.{type(model).__qualname__}|{shape}|{text}"
+
+
+def _input_names(config: Any) -> list[str]:
+    """The names of the InputLayers anywhere in a model's config."""
+    if isinstance(config, list):
+        return [name for item in config for name in _input_names(item)]
+    if not isinstance(config, dict):
+        return []
+    names = [name for value in config.values() for name in _input_names(value)]
+    if config.get("class_name") == "InputLayer":
+        names.append(config.get("config", {}).get("name"))
+    return [name for name in names if isinstance(name, str)]
+
+
+def _clone(model) -> ModelCopy | None:
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    try:
+        clone = keras.models.clone_model(model)
+        if not clone.built:
+            clone.build(model.inputs[0].shape)
+        if [w.shape for w in clone.weights] != [w.shape for w in model.weights]:
+            raise ValueError("the clone's weights differ from the model's")
+    except Exception as error:  # any failure means: work on the live model
+        logger.debug(f"{model.name!r} cannot be copied ({error}); captures work on it in place")
+        return None
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
+    return ModelCopy(clone)
