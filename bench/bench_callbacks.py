@@ -3,17 +3,20 @@
 The 30/15-filter net, batch 100, on Fashion-MNIST when installed (else the offline MNIST subset
 repeated to size), at a short run (2 epochs x 10,000 images) and a real run's length (5 epochs x
 60,000). Plain and watched fits alternate in this process from the same seed, after a warm-up;
-each figure is the best of its repeats. Peak memory is measured apart, one fresh process per
-fit (a process's peak resident set size depends on what ran in it before): the peak of a process
-that loads the data and runs that one fit. The watched fit is also timed with every
+the ratio is the median over the pairs (this machine's speed drifts by a third from one
+minute to the next: another tenant's load). Peak memory is measured apart, one fresh process per
+fit (a process's peak resident set size depends on what ran in it before): the peak while
+it runs that one fit, the data already loaded. The watched fit is also timed with every
 capture's background work run inline ($CONVWATCH_BACKGROUND=0), which is what moving it off the
 training thread saves. Every file the callbacks wrote is opened after `fit` returns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,17 +43,24 @@ def _data(n: int):
 
 
 def _fit(x, y, callbacks, epochs: int) -> float:
-    """Seconds of one fit of a fresh 30/15 net."""
+    """Seconds of one fit of a fresh 30/15 net, to the end of its train-end callbacks (when
+    every capture's file is complete). Left out: tf.data's teardown of the epoch iterator
+    after them, which takes 0 to 2 s at random here, plain fit or not."""
     import keras
 
     from convwatch.models import larger_cnn
 
+    class Ended(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            self.at = time.perf_counter()
+
     keras.utils.set_random_seed(7)
     model = larger_cnn()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    ended = Ended()
     start = time.perf_counter()
-    model.fit(x, y, epochs=epochs, batch_size=100, verbose=0, callbacks=callbacks)
-    return time.perf_counter() - start
+    model.fit(x, y, epochs=epochs, batch_size=100, verbose=0, callbacks=[*callbacks, ended])
+    return ended.at - start
 
 
 def _watchers(out: Path, x_test, y_test):
@@ -89,14 +99,15 @@ def _check_files(folder: Path) -> int:
     return count
 
 
-def _compare(epochs: int, n: int, repeats: int, inline: bool) -> None:
+def _compare(epochs: int, n: int, pairs: int, inline: bool) -> None:
     x, y, x_test, y_test, source = _data(n)
-    plain, watched, inline_runs = [], [], []
+    plain, watched, ratios, inline_runs = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(repeats):
+        for i in range(pairs):  # a plain fit, then a watched one: side by side, `pairs` times
             plain.append(_fit(x, y, [], epochs))
             out = Path(tmp) / f"watched{i}"
             watched.append(_fit(x, y, _watchers(out, x_test, y_test), epochs))
+            ratios.append(watched[-1] / plain[-1])
             files = _check_files(out)
         if inline:
             os.environ["CONVWATCH_BACKGROUND"] = "0"
@@ -105,11 +116,12 @@ def _compare(epochs: int, n: int, repeats: int, inline: bool) -> None:
                 inline_runs.append(_fit(x, y, _watchers(out, x_test, y_test), epochs))
             finally:
                 del os.environ["CONVWATCH_BACKGROUND"]
-    t_plain, t_watched = min(plain), min(watched)
     m_plain, m_watched = (_peak_memory(epochs, n, watch) for watch in (False, True))
+    spread = f" (pairs {min(ratios):.2f}x to {max(ratios):.2f}x)" if pairs > 1 else ""
     print(
-        f"{epochs} epochs x {n:,} {source} images: fit + 4 captures {t_watched / t_plain:.2f}x "
-        f"plain fit ({t_watched:.2f} s vs {t_plain:.2f} s, best of {repeats}); peak memory "
+        f"{epochs} epochs x {n:,} {source} images: fit + 4 captures "
+        f"{statistics.median(ratios):.2f}x plain fit, median of {pairs} pairs{spread}; "
+        f"{statistics.median(watched):.2f} s vs {statistics.median(plain):.2f} s; peak memory "
         f"{m_watched:.0f} MiB vs {m_plain:.0f} MiB (+{m_watched - m_plain:.0f} MiB); {files} "
         "files written, all complete when fit returned",
         flush=True,
@@ -118,7 +130,7 @@ def _compare(epochs: int, n: int, repeats: int, inline: bool) -> None:
         t_inline = inline_runs[0]
         print(
             f"  the same with the captures' work inline (CONVWATCH_BACKGROUND=0): "
-            f"{t_inline / t_plain:.2f}x ({t_inline:.2f} s)",
+            f"{t_inline / statistics.median(plain):.2f}x ({t_inline:.2f} s)",
             flush=True,
         )
 
@@ -132,9 +144,25 @@ def _peak_memory(epochs: int, n: int, watch: bool) -> float:
 
 def _one_fit_peak(epochs: int, n: int, watch: bool) -> None:
     x, y, x_test, y_test, _ = _data(n)
+    _reset_peak()  # the peak of the fit, not of loading the data before it
     with tempfile.TemporaryDirectory() as tmp:
         _fit(x, y, _watchers(Path(tmp), x_test, y_test) if watch else [], epochs)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(_peak_mib())
+
+
+def _reset_peak() -> None:
+    """Linux: writing 5 to clear_refs resets the process's peak resident set (VmHWM)."""
+    with contextlib.suppress(OSError):  # not Linux: the peak then includes the data loading
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mib() -> float:
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+        (line,) = [line for line in status if line.startswith("VmHWM:")]
+        return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -142,8 +170,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:  # warm up TensorFlow and the captures
         _fit(x, y, [], 1)
         _fit(x, y, _watchers(Path(tmp), x_test, y_test), 1)
-    _compare(epochs=2, n=10_000, repeats=3, inline=True)
-    _compare(epochs=5, n=60_000, repeats=1, inline=False)
+    _compare(epochs=2, n=10_000, pairs=5, inline=True)
+    _compare(epochs=5, n=60_000, pairs=1, inline=False)
 
 
 if __name__ == "__main__":

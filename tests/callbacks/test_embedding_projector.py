@@ -44,7 +44,12 @@ def test_writes_maps_neighbours_and_projector_files(any_model, data, tmp_path):
         for png in (f"{method}_epoch001.png", f"{method}_thumbnails_epoch001.png"):
             assert Image.open(tmp_path / png).size[0] > 100
     assert Image.open(tmp_path / "neighbours_epoch001.png").size[0] > 100
-    assert not list(tmp_path.glob("*.gif"))  # one map: nothing to play
+    # the untrained network's map too (right after the first batch where that builds the
+    # model): two maps, played as a GIF
+    first = "tsne_step000001.csv" if kind == "unbuilt" else "tsne_epoch000.csv"
+    assert (tmp_path / first).is_file()
+    with Image.open(tmp_path / "tsne.gif") as gif:
+        assert gif.n_frames == 2
     projector = tmp_path / "projector"
     vectors = (projector / "vectors.tsv").read_text().splitlines()
     assert len(vectors) == 32 and len(vectors[0].split("\t")) == 8  # "hidden" has 8 units
@@ -60,20 +65,21 @@ def test_a_map_per_epoch_lined_up_and_played_as_a_gif(seq, tmp_path):
     callback = EmbeddingProjector(x, y, out_dir=tmp_path)  # every epoch by default
     seq.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[callback])
     names = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
-    for epoch in (1, 2, 3, 4):
+    for epoch in (0, 1, 2, 3, 4):
         assert {f"pca_epoch{epoch:03d}.csv", f"tsne_epoch{epoch:03d}.png"} <= names
     # the heavier files come from the final capture only
     assert {"tsne_thumbnails_epoch004.png", "neighbours_epoch004.png"} <= names
     assert "projector/vectors.tsv" in names
     assert not any("epoch001" in n and ("thumbnails" in n or "neighbours" in n) for n in names)
-    # each epoch's t-SNE starts from the previous map: the points move little
+    # each epoch's t-SNE starts from the previous map: after the first epoch, the points move
+    # less than a tenth of the map's extent
     maps = [coords(tmp_path / f"tsne_epoch{e:03d}.csv") for e in (1, 2, 3, 4)]
     for before, after in zip(maps[:-1], maps[1:], strict=True):
         extent = np.ptp(before, axis=0).max()
         assert np.linalg.norm(after - before, axis=1).mean() < 0.1 * extent
     for method in ("tsne", "pca"):
         with Image.open(tmp_path / f"{method}.gif") as gif:
-            assert gif.n_frames == 4
+            assert gif.n_frames == 5  # the untrained network, then epochs 1 to 4
             sizes = set()
             for i in range(gif.n_frames):
                 gif.seek(i)
@@ -94,7 +100,7 @@ def test_the_maps_are_made_off_the_training_thread(seq, data, tmp_path, monkeypa
     monkeypatch.setattr(embedding_projector, "embed", embed)
     callback = EmbeddingProjector(x, y, out_dir=tmp_path)
     seq.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
-    assert len(threads) == 4 and threading.main_thread() not in threads
+    assert len(threads) == 6 and threading.main_thread() not in threads  # 3 captures, 2 maps
 
 
 def test_an_error_in_the_background_is_raised_by_fit(seq, data, tmp_path, monkeypatch):
@@ -103,7 +109,7 @@ def test_an_error_in_the_background_is_raised_by_fit(seq, data, tmp_path, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("no scatter today")
 
-    monkeypatch.setattr(embedding_files, "scatter_figure", broken)
+    monkeypatch.setattr(embedding_files, "map_image", broken)
     callback = EmbeddingProjector(x, y, methods=("pca",), out_dir=tmp_path)
     with pytest.raises(RuntimeError, match="no scatter today"):
         seq.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
@@ -119,13 +125,14 @@ def test_stopped_early_the_last_capture_gets_the_final_files(seq, data, tmp_path
     callback = EmbeddingProjector(x, y, methods=("tsne",), out_dir=tmp_path)
     seq.fit(x, y, epochs=5, verbose=0, callbacks=[callback, StopAfterTwo()])
     assert sorted(p.name for p in tmp_path.glob("tsne_epoch*.csv")) == [
+        "tsne_epoch000.csv",
         "tsne_epoch001.csv",
         "tsne_epoch002.csv",
     ]
     assert (tmp_path / "tsne_thumbnails_epoch002.png").is_file()
     assert (tmp_path / "neighbours_epoch002.png").is_file()
     with Image.open(tmp_path / "tsne.gif") as gif:
-        assert gif.n_frames == 2
+        assert gif.n_frames == 3
 
 
 def test_only_at_train_end_when_asked(seq, data, tmp_path):

@@ -1,5 +1,5 @@
-"""Embedding pictures: scatter and neighbour figures saved and reopened, GIF frames of maps on
-fixed axes, thumbnail placement."""
+"""Embedding pictures: maps with each class where its points are, GIF frames of maps at one scale,
+neighbour strips, thumbnail placement."""
 
 from __future__ import annotations
 
@@ -7,29 +7,37 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convwatch.base.atomic import write_figure
+from convwatch.base.atomic import write_png
 from convwatch.plots import (
     map_frames,
+    map_image,
     map_limits,
-    neighbour_strips_figure,
-    scatter_figure,
+    neighbour_strips,
     thumbnail_map,
 )
 
 
-def test_scatter_figure_saves_a_png(tmp_path):
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 10, 200)
-    coords = rng.normal(size=(200, 2)) + labels[:, None]
-    fig = scatter_figure(coords, labels, class_names=[f"c{i}" for i in range(10)], title="t-SNE")
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2] == ["c0", "c1"]
-    with Image.open(write_figure(tmp_path / "scatter.png", fig)) as png:
-        assert png.format == "PNG" and png.width > 0 and png.height > 0
+def test_map_image_draws_each_class_in_its_colour_with_y_up(tmp_path):
+    # class 0 at the bottom left, class 1 at the top right: tab10's blue and orange there
+    coords = np.array([[0.0, 0.0]] * 5 + [[1.0, 1.0]] * 5)
+    labels = np.array([0] * 5 + [1] * 5)
+    image = map_image(coords, labels, ["zero", "one"], title="t-SNE", size=(320, 240), dot=4)
+    assert image.shape == (240, 320, 3) and image.dtype == np.uint8
+    mask = (image.astype(int) - [31, 119, 180]).__abs__().sum(-1) < 60  # tab10 blue
+    rows, cols = np.nonzero(mask[:, :262])  # the map's area, not the legend (right of it)
+    assert rows.min() > 150 and cols.max() < 60  # bottom left
+    mask = (image.astype(int) - [255, 127, 14]).__abs__().sum(-1) < 60  # tab10 orange
+    rows, cols = np.nonzero(mask[:, :262])
+    assert rows.max() < 100 and cols.min() > 120  # top right
+    with Image.open(write_png(tmp_path / "map.png", image)) as png:
+        assert png.size == (320, 240)
 
 
-def test_scatter_figure_rejects_mismatched_lengths():
+def test_map_image_rejects_mismatched_lengths_and_no_room():
     with pytest.raises(ValueError, match="coords"):
-        scatter_figure(np.zeros((3, 2)), np.zeros(4))
+        map_image(np.zeros((3, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="no room"):
+        map_image(np.zeros((3, 2)), np.zeros(3), ["a very long class name indeed"], size=(60, 40))
 
 
 def test_map_frames_share_size_axes_and_colours():
@@ -41,9 +49,9 @@ def test_map_frames_share_size_axes_and_colours():
     assert len(frames) == 3
     assert {f.shape for f in frames} == {(384, 512, 3)} and frames[0].dtype == np.uint8
     assert not np.array_equal(frames[0], frames[1])
-    # the legend (right of the axes) is the same in every frame: same classes, same colours
+    # the legend (right of the map) is the same in every frame: same classes, same colours
     for frame in frames[1:]:
-        np.testing.assert_array_equal(frame[60:200, 400:], frames[0][60:200, 400:])
+        np.testing.assert_array_equal(frame[:, -30:], frames[0][:, -30:])
     x0, x1, y0, y1 = map_limits(maps)
     every = np.concatenate(maps)
     assert x0 < every[:, 0].min() and x1 > every[:, 0].max()
@@ -52,19 +60,20 @@ def test_map_frames_share_size_axes_and_colours():
         map_frames(maps, labels, ["epoch 1"])
 
 
-def test_neighbour_strips_figure_saves_a_png(tmp_path):
+def test_neighbour_strips_place_the_queries_first_and_mark_other_classes_red():
     images = np.random.default_rng(0).integers(0, 256, (10, 12, 12, 1), dtype=np.uint8)
     labels = np.arange(10) % 3
-    fig = neighbour_strips_figure(
-        images, [0, 1], [[3, 6, 2], [4, 5, 7]], labels=labels, class_names=["a", "b", "c"]
+    red = lambda image: ((image[..., 0] > 150) & (image[..., 1:] < 80).all(-1)).sum()  # noqa: E731
+    strips = neighbour_strips(images, [0, 1], [[3, 6, 2], [4, 5, 7]], labels, ["a", "b", "c"])
+    assert strips.dtype == np.uint8 and strips.ndim == 3
+    # 12-pixel images scaled 7x; the first panel is query 0, under its heading
+    top, left = 22, 10
+    np.testing.assert_array_equal(
+        strips[top : top + 84 : 7, left : left + 84 : 7, 0], images[0, ..., 0]
     )
-    (ax,) = fig.axes  # one image, the panels drawn into it
-    texts = [(t.get_text(), t.get_color()) for t in ax.texts]
-    assert texts[:4] == [("query: a", "black"), ("a", "black"), ("a", "black"), ("c", "red")]
-    shown = ax.images[0].get_array()
-    np.testing.assert_allclose(shown[4:16, :12], images[0, ..., 0] / 255)  # query 0 at top left
-    with Image.open(write_figure(tmp_path / "strips.png", fig)) as png:
-        assert png.width > 0 and png.height > 0
+    assert red(strips) > 0  # neighbour 2 ("c") of query 0 ("a"), 5 ("c") of query 1 ("b")
+    same = neighbour_strips(images, [0, 1], [[3, 6, 9], [4, 7, 1]], labels, ["a", "b", "c"])
+    assert red(same) == 0  # every neighbour of its query's class
 
 
 def test_thumbnail_map_places_thumbnails_with_y_up():

@@ -84,12 +84,15 @@ def test_a_map_started_from_the_previous_one_stays_close():
         tsne(moved, initial=first[:10])
 
 
-def test_long_runs_log_their_progress(monkeypatch, caplog):
+@pytest.mark.parametrize("small_up_to", [100, 10])
+def test_long_runs_log_their_progress(monkeypatch, caplog, small_up_to):
+    # a map of up to SMALL_UP_TO points takes 250 iterations, a larger one 500
     monkeypatch.setattr(tsne_module, "PROGRESS_FROM", 50)
+    monkeypatch.setattr(tsne_module, "SMALL_UP_TO", small_up_to)
     x, _ = blobs(n_per=20)
     with caplog.at_level(logging.INFO, logger="convwatch.techniques.tsne"):
         tsne(x)
     lines = [r.getMessage() for r in caplog.records if r.name == "convwatch.techniques.tsne"]
-    total = tsne_module.EXAGGERATION_ITERATIONS + tsne_module.ITERATIONS
+    total = 250 if small_up_to >= 60 else 500
     assert lines[0].startswith(f"t-SNE of 60 points: iteration 100 of {total}")
     assert lines[-1].startswith(f"t-SNE of 60 points: iteration {total} of {total}")

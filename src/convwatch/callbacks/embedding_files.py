@@ -17,8 +17,8 @@ from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.plots import (
     map_frames,
-    neighbour_strips_figure,
-    scatter_figure,
+    map_image,
+    neighbour_strips,
     thumbnail_map,
     tile,
 )
@@ -44,9 +44,7 @@ def write_map(
         for (x, y), c, n in zip(coords, labels, names, strict=True)
     ]
     atomic.write_csv(path(f"{method}_{tag}.csv"), rows, ["x", "y", "label", "class"])
-    atomic.write_figure(
-        path(f"{method}_{tag}.png"), scatter_figure(coords, labels, class_names, title=title)
-    )
+    atomic.write_png(path(f"{method}_{tag}.png"), map_image(coords, labels, class_names, title))
 
 
 def write_extras(
@@ -68,9 +66,9 @@ def write_extras(
         for method, coords in maps.items():
             atomic.write_png(path(f"{method}_thumbnails_{tag}.png"), thumbnail_map(coords, data))
         nearest = nearest_neighbours(features, k=neighbours, queries=queries)
-        atomic.write_figure(
+        atomic.write_png(
             path(f"neighbours_{tag}.png"),
-            neighbour_strips_figure(
+            neighbour_strips(
                 data,
                 queries,
                 nearest,
@@ -97,7 +95,10 @@ def write_gif(
     if method == "pca":
         for i in range(1, len(maps)):
             maps[i] = align_to(maps[i], maps[i - 1])
-    titles = [f"{method_title(method)} of {layer}, epoch {epoch}" for epoch, _ in frames]
+    titles = [
+        f"{method_title(method)} of {layer}, " + (f"epoch {epoch}" if epoch else "untrained")
+        for epoch, _ in frames
+    ]
     images = map_frames(maps, labels, titles, class_names)
     atomic.write_gif(path(f"{method}.gif"), images, duration_ms=GIF_FRAME_MS)
 
@@ -132,7 +133,7 @@ def write_projector(
             '  sprite {\n    image_path: "sprite.png"\n'
             f"    single_image_dim: {w}\n    single_image_dim: {h}\n  }}\n"
         )
-    _mark_as_tensorboard_run(folder, len(features))
+    mark_tensorboard_run(folder, len(features))
     atomic.write_text(
         folder / "projector_config.pbtxt",
         "embeddings {\n"
@@ -144,8 +145,10 @@ def write_projector(
     )
 
 
-def _mark_as_tensorboard_run(folder: Path, points: int) -> None:
-    """TensorBoard's projector only looks in folders that hold an event file."""
+def mark_tensorboard_run(folder: Path, points: int) -> None:
+    """TensorBoard's projector only looks in folders that hold an event file. The first one
+    a process writes costs ~0.15 s (TensorFlow's summary machinery starting), so the first
+    capture writes it, during training, not the final one."""
     if any(folder.glob("events.out.tfevents.*")):
         return
     with tf.summary.create_file_writer(str(folder)).as_default():

@@ -15,21 +15,24 @@ from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.techniques import embed, layer_outputs, penultimate_layer
 
 METHODS = ("pca", "tsne")
+FORWARD_CHUNK = 250  # images per forward pass of the snapshot
 
 
 class EmbeddingProjector(Capture):
     """Embeds a layer's outputs for a fixed set of examples in 2-D, epoch by epoch.
 
-    Every `every_n_epochs` epochs (default: every epoch) and at train end, it takes the layer's
-    output for `data` and for each method writes `<method>_<tag>.csv` (x, y, label, class) and
-    `<method>_<tag>.png` (scatter coloured by class). Each t-SNE map starts from the previous
-    capture's (`convwatch.techniques.tsne`), so the maps line up: a class stays about where it
-    was. At the end, `<method>.gif` plays the maps in order (same axes limits in every frame,
-    one colour per class). To keep the per-epoch cost down, the heavier files come from the
-    final capture only: `<method>_thumbnails_<tag>.png` (each image drawn at its point),
-    `neighbours_<tag>.png` (a few queries and their nearest neighbours in feature space) and,
-    for TensorBoard's projector, `projector/{vectors.tsv, metadata.tsv, sprite.png,
-    projector_config.pbtxt}` (`tensorboard --logdir` on the folder above shows them).
+    At train begin (the untrained network, `epoch000`), every `every_n_epochs` epochs (default:
+    every epoch) and at train end, it takes the layer's output for `data` and for each method
+    writes `<method>_<tag>.csv` (x, y, label, class) and `<method>_<tag>.png` (a dot per
+    example, coloured by class). Each t-SNE map starts from the previous capture's
+    (`convwatch.techniques.tsne`), so the maps line up: a class stays about where it was. At
+    the end, `<method>.gif` plays the maps in order (same limits in every frame, one colour per
+    class): the classes pulling apart as the network learns. To keep the per-epoch cost down,
+    the heavier files come from the final capture only: `<method>_thumbnails_<tag>.png` (each
+    image drawn at its point), `neighbours_<tag>.png` (a few queries and their nearest
+    neighbours in feature space) and, for TensorBoard's projector, `projector/{vectors.tsv,
+    metadata.tsv, sprite.png, projector_config.pbtxt}` (`tensorboard --logdir` on the folder
+    above shows them).
 
     Only the forward pass runs on the training thread; the maps, pictures and files are made
     on the capture's background lane, and are all complete when `fit` returns.
@@ -39,8 +42,8 @@ class EmbeddingProjector(Capture):
         labels: class ids `(N,)` (or one-hot `(N, K)`).
         layer: layer name. Defaults to the penultimate layer.
         methods: any of "pca", "tsne". Defaults to both.
-        every_n_epochs: capture every this many epochs. Defaults to 1; 0 or None: only at
-            train end (no GIF then: it needs two maps).
+        every_n_epochs: capture every this many epochs (and the untrained network). Defaults
+            to 1; 0 or None: only at train end (no GIF then: it needs two maps).
         out_dir: folder to write to; created when first needed.
         class_names: names for the class ids, for legends and metadata.
         queries: how many query rows the neighbour strips show. Defaults to 6.
@@ -56,7 +59,7 @@ class EmbeddingProjector(Capture):
         (r"pca_{tag}\.png", "PCA of the layer's outputs, {tag}: one dot per image, by class."),
         (
             r"pca\.gif",
-            "The PCA map epoch by epoch, each turned to match the one before, on the same axes.",
+            "The PCA map epoch by epoch, each turned to match the one before, at one scale.",
         ),
         (r"tsne_{tag}\.png", "t-SNE of the layer's outputs, {tag}: one dot per image, by class."),
         (
@@ -106,7 +109,7 @@ class EmbeddingProjector(Capture):
         neighbours: PositiveInt = 8,
         seed: Seed = 0,
     ):
-        super().__init__(out_dir, every_n_epochs, None, at_train_begin=False)
+        super().__init__(out_dir, every_n_epochs, None, at_train_begin=bool(every_n_epochs))
         self.data = np.asarray(data)
         labels = np.asarray(labels)
         self.labels = labels.argmax(-1) if labels.ndim == 2 else labels.astype(int)
@@ -154,8 +157,14 @@ class EmbeddingProjector(Capture):
     def _snapshot(self, tag: str, epoch: int, final: bool) -> None:
         """The layer's outputs now (the training thread's only work); the rest, later."""
         layer = self.layer or penultimate_layer(self.model)
-        outputs = layer_outputs(self.model, self.data, [layer])[layer]
-        features = np.array(outputs, dtype=np.float32).reshape(len(self.data), -1)  # a copy
+        features = np.concatenate(  # a copy, made a chunk at a time: memory stays flat
+            [
+                np.asarray(layer_outputs(self.model, chunk, [layer])[layer], np.float32).reshape(
+                    len(chunk), -1
+                )
+                for chunk in np.array_split(self.data, -(-len(self.data) // FORWARD_CHUNK))
+            ]
+        )
         self._last_tag, self._last_final = tag, final
         self.later(self._draw, tag, epoch, layer, features, final)
 
@@ -163,6 +172,8 @@ class EmbeddingProjector(Capture):
         """Background: each method's map (t-SNE from the previous map), its CSV and scatter;
         the final capture's extras too."""
         names = [self._class_name(int(c)) for c in self.labels]
+        if not final and not any(self._frames.values()):
+            files.mark_tensorboard_run(self.path("projector"), len(features))
         maps = {}
         for method in self.methods:
             frames = self._frames[method]

@@ -1,4 +1,4 @@
-"""Figure builders: arrays in, matplotlib figures out; nothing here knows Keras."""
+"""Figure builders: arrays in, matplotlib figures or uint8 images out; nothing here knows Keras."""
 
 from convwatch.plots.classification import (
     class_scores_figure,
@@ -10,9 +10,9 @@ from convwatch.plots.classification import (
 from convwatch.plots.curves import plot_history, sweep_curves_figure
 from convwatch.plots.embedding import (
     map_frames,
+    map_image,
     map_limits,
-    neighbour_strips_figure,
-    scatter_figure,
+    neighbour_strips,
     thumbnail_map,
 )
 from convwatch.plots.figure import new_figure
@@ -40,9 +40,9 @@ __all__ = [
     "filter_mural",
     "mural_figure",
     "map_frames",
+    "map_image",
     "map_limits",
-    "neighbour_strips_figure",
-    "scatter_figure",
+    "neighbour_strips",
     "thumbnail_map",
     "tile",
     "to_uint8_frame",

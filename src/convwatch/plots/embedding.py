@@ -1,8 +1,10 @@
 """Pictures of an embedding: 2-D maps (t-SNE/PCA coordinates), GIF frames of a map epoch by
-epoch, and nearest-neighbour strips.
+epoch, images at their points, and nearest-neighbour strips.
 
-Arrays in (coordinates, labels, images, neighbour indices), figures or uint8 images out; the
-projection and the neighbour search are computed elsewhere (`techniques/`).
+Arrays in (coordinates, labels, images, neighbour indices), uint8 images out, drawn with
+Pillow: none of these pictures has axes to read, and a capture draws them every epoch, so
+they cost milliseconds, not a matplotlib figure's tenths of a second. The projection and the
+neighbour search are computed elsewhere (`techniques/`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from convwatch.plots.figure import colormap
+from convwatch.plots.frames import default_font
 
 
 def _label_name(label: Any, class_names: Sequence[str] | None) -> str:
@@ -32,27 +36,72 @@ def _as_unit_images(images: Any) -> np.ndarray:
     return x.astype(np.float32)
 
 
-def scatter_figure(
+MAP_SIZE = (640, 480)  # a map's PNG, in pixels
+FRAME_SIZE = (512, 384)  # a frame of a map's GIF
+SUPERSAMPLE = 3  # dots are drawn this many times larger, then scaled down: smooth edges
+DOT_ALPHA = 190  # of 255: a dense cluster still shows where its dots overlap
+
+
+def map_image(
     coords: Any,
     labels: Any,
     class_names: Sequence[str] | None = None,
     title: str = "",
-    point_size: float = 8.0,
-):
-    """A scatter of 2-D `coords` `(n, 2)`, one colour per class of `labels` `(n,)`, with a legend.
+    limits: tuple[float, float, float, float] | None = None,
+    size: tuple[int, int] = MAP_SIZE,
+    dot: float = 2.5,
+    smooth: bool = True,
+) -> np.ndarray:
+    """A 2-D map `coords` `(n, 2)` as a uint8 RGB image: one dot per point, one colour per class
+    of `labels` `(n,)`, a legend on the right, `title` above.
 
-    The legend sits outside the axes on the right, so it never hides points; the axes have no
-    ticks (t-SNE coordinates have no units). y points up, as in `thumbnail_map`. The figure is
-    a plain Agg `Figure`, not one of pyplot's: it can be drawn on a background thread.
+    No axes: t-SNE coordinates have no units, and a PCA map's are not read off either, so the
+    map is drawn straight with Pillow (a few milliseconds, against ~0.15 s for a matplotlib
+    scatter). y points up, as in `thumbnail_map`. The dots are drawn in the order of the points
+    (a shuffled test set mixes the classes), slightly transparent.
+
+    Args:
+        coords: `(n, 2)`.
+        labels: `(n,)` class ids.
+        class_names: names for the class ids, for the legend.
+        title: the line above the map.
+        limits: `(x0, x1, y0, y1)` the map's area shows; defaults to `map_limits([coords])`.
+            One set of limits for several maps keeps them comparable (`map_frames`).
+        size: `(width, height)` in pixels. Defaults to `MAP_SIZE`.
+        dot: dot radius in pixels.
+        smooth: smooth-edged, slightly transparent dots (the default). False: solid dots with
+            hard edges, in the classes' colours only, so that a GIF keeps every colour exactly
+            (and is quantised in a fraction of the time).
     """
     coords, labels = _checked_map(coords, labels)
-    fig = _agg_figure((7.5, 6.0))
-    ax = fig.subplots()
-    _scatter_classes(ax, coords, labels, np.unique(labels), class_names, point_size)
+    width, height = size
+    classes = np.unique(labels)
+    colours = _class_colours(len(classes))
+    names = [_label_name(c, class_names) for c in classes]
+    text_px = max(10, height // 32)
+    font, title_font = default_font(text_px), default_font(round(text_px * 1.25))
+    legend_w = _legend_width(names, font, text_px)
+    top = round(text_px * 2.4) if title else text_px // 2
+    box = (text_px // 2, top, width - legend_w - text_px, height - text_px // 2)
+    if box[2] - box[0] < 16 or box[3] - box[1] < 16:
+        raise ValueError(f"`size` {size} leaves no room for the map beside its legend.")
+    x0, x1, y0, y1 = limits if limits is not None else map_limits([coords])
+    image = Image.new("RGB", (width, height), "white")
+    image.paste(
+        _dots(coords, labels, classes, colours, (x0, x1, y0, y1), box, dot, smooth),
+        (box[0], box[1]),
+    )
+    draw = ImageDraw.Draw(image)
+    draw.rectangle(box, outline=(200, 200, 200))
     if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
+        draw.text(
+            (box[0], text_px // 2),
+            _fitted(title, title_font, width - text_px),
+            "black",
+            font=title_font,
+        )
+    _draw_legend(draw, names, colours, (box[2] + text_px // 2, box[1]), font, text_px)
+    return np.asarray(image)
 
 
 def map_limits(maps: Sequence[Any], margin: float = 0.04) -> tuple[float, float, float, float]:
@@ -74,38 +123,80 @@ def map_frames(
     labels: Any,
     titles: Sequence[str],
     class_names: Sequence[str] | None = None,
-    size: tuple[float, float] = (6.4, 4.8),
-    dpi: int = 80,
-    point_size: float = 6.0,
+    size: tuple[int, int] = FRAME_SIZE,
+    dot: float = 2.0,
 ) -> list[np.ndarray]:
     """The 2-D maps of the same points (one per epoch) as uint8 RGB frames for a GIF.
 
-    Every frame has the same size, the same axes limits (`map_limits` of all the maps: never
+    Every frame has the same size, the same limits (`map_limits` of all the maps: never
     rescaled per frame), the same colour for a class (one legend for all) and its own title
-    (`titles`, e.g. naming the epoch). One figure draws them all: each frame only moves the
-    points and redraws, at `dpi` (80: 512 x 384 pixels for the default `size`).
+    (`titles`, e.g. naming the epoch): `map_image` of each map, with solid dots (a GIF's
+    palette holds their colours exactly).
     """
     if len(titles) != len(maps):
         raise ValueError(f"need one title per map. Received: {len(maps)} maps, {len(titles)}")
     checked = [_checked_map(m, labels)[0] for m in maps]
-    labels = np.asarray(labels).reshape(-1)
-    classes = np.unique(labels)
-    fig = _agg_figure(size, dpi)
-    ax = fig.subplots()
-    dots = _scatter_classes(ax, checked[0], labels, classes, class_names, point_size)
-    x0, x1, y0, y1 = map_limits(checked)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    fig.subplots_adjust(left=0.02, right=0.76, bottom=0.03, top=0.91)  # fixed: no per-frame jitter
-    heading = ax.set_title(titles[0])
-    frames = []
-    for coords, title in zip(checked, titles, strict=True):
-        for c, collection in zip(classes, dots, strict=True):
-            collection.set_offsets(coords[labels == c])
-        heading.set_text(title)
-        fig.canvas.draw()
-        frames.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
-    return frames
+    limits = map_limits(checked)
+    return [
+        map_image(coords, labels, class_names, title, limits, size, dot, smooth=False)
+        for coords, title in zip(checked, titles, strict=True)
+    ]
+
+
+def _class_colours(count: int) -> list[tuple[int, int, int]]:
+    """tab10 (tab20 past 10 classes, repeating past 20), as the other figures colour classes."""
+    cmap = colormap("tab10" if count <= 10 else "tab20")
+    return [
+        tuple(int(round(255 * v)) for v in cmap(i % cmap.N)[:3])  # type: ignore[misc]
+        for i in range(count)
+    ]
+
+
+def _dots(coords, labels, classes, colours, limits, box, dot: float, smooth: bool):
+    """The map's area: a dot per point (smooth: at `SUPERSAMPLE` x, scaled down to the box)."""
+    x0, x1, y0, y1 = limits
+    w, h = box[2] - box[0], box[3] - box[1]
+    k = SUPERSAMPLE if smooth else 1
+    area = Image.new("RGB", (w * k, h * k), "white")
+    draw = ImageDraw.Draw(area, "RGBA")
+    span = np.array([max(x1 - x0, 1e-12), max(y1 - y0, 1e-12)])
+    unit = (coords.astype(np.float64) - [x0, y0]) / span
+    px = unit[:, 0] * (w * k - 1)
+    py = (1 - unit[:, 1]) * (h * k - 1)  # y up
+    r = dot * k
+    index = np.searchsorted(classes, labels)
+    fills = [(*c, DOT_ALPHA if smooth else 255) for c in colours]
+    for x, y, i in zip(px, py, index, strict=True):
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=fills[i])
+    return area.reduce(k) if k > 1 else area
+
+
+def _legend_width(names: Sequence[str], font, text_px: int) -> int:
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    widest = max(probe.textlength(n, font=font) for n in names)
+    return int(widest) + 2 * text_px
+
+
+def _draw_legend(draw, names, colours, origin, font, text_px: int) -> None:
+    """A disc of each class's colour and its name, one class a line, from `origin` down."""
+    x, y = origin
+    line = round(text_px * 1.5)
+    r = text_px * 0.35
+    for name, colour in zip(names, colours, strict=True):
+        cy = y + line / 2
+        draw.ellipse((x, cy - r, x + 2 * r, cy + r), fill=colour)
+        draw.text((x + text_px, cy), name, "black", font=font, anchor="lm")
+        y += line
+
+
+def _fitted(text: str, font, width: int) -> str:
+    """`text`, cut with an ellipsis where it is wider than `width` pixels."""
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    if probe.textlength(text, font=font) <= width:
+        return text
+    while text and probe.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _checked_map(coords: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -115,51 +206,6 @@ def _checked_map(coords: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
             f"`coords` must be (n, 2) and `labels` (n,). Received: {coords.shape}, {labels.shape}"
         )
     return coords, labels
-
-
-def _agg_figure(size: tuple[float, float], dpi: int = 100):
-    """A matplotlib `Figure` on its own Agg canvas, outside pyplot's global figure list (which
-    is not for threads). Agg is chosen for pyplot too, as `new_figure` does, should
-    `atomic.write_figure` be the first to load pyplot."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=size, dpi=dpi)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _scatter_classes(ax, coords, labels, classes, class_names, point_size: float) -> list:
-    """One scatter per class of `classes` (colour by its place there), no ticks, a legend on
-    the right; returns the scatters (one `PathCollection` per class)."""
-    colours = colormap("tab10" if len(classes) <= 10 else "tab20")
-    dots = []
-    for i, c in enumerate(classes):
-        mask = labels == c
-        dots.append(
-            ax.scatter(
-                coords[mask, 0],
-                coords[mask, 1],
-                s=point_size,
-                color=colours(i % colours.N),
-                alpha=0.75,
-                linewidths=0,
-                label=_label_name(c, class_names),
-            )
-        )
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        markerscale=max(1.0, 30 / point_size) ** 0.5,
-        frameon=False,
-        fontsize=9,
-    )
-    return dots
 
 
 def thumbnail_map(
@@ -208,88 +254,75 @@ def thumbnail_map(
     return canvas
 
 
-def neighbour_strips_figure(
+PANEL = 84  # about the side of a panel of the neighbour strips, in pixels
+QUERY_EDGE = 3  # the frame around a query, in pixels
+QUERY_COLOUR = (230, 120, 0)  # orange, as the atlas outlines its pictures: seen on black and white
+
+
+def neighbour_strips(
     images: Any,
     queries: Any,
     neighbours: Any,
     labels: Any = None,
     class_names: Sequence[str] | None = None,
     title: str = "",
-    panel: float = 1.3,
-):
-    """One row per query: the query image, then its k nearest neighbours, left to right.
+    panel: int = PANEL,
+) -> np.ndarray:
+    """One row per query: the query image (framed in orange), then its k nearest neighbours,
+    left to right; a uint8 RGB image drawn with Pillow.
 
     Args:
         images: `(n, H, W)` or `(n, H, W, 1|3)`, uint8 or floats in [0, 1].
         queries: `(q,)` indices into `images`.
         neighbours: `(q, k)` indices into `images`, nearest first.
-        labels: `(n,)` class of each image; when given, every panel is titled with its class
-            and a neighbour whose class differs from its query's is titled in red.
+        labels: `(n,)` class of each image; when given, every panel is headed with its class,
+            and a neighbour whose class differs from its query's is headed in red.
         class_names: names for the label values.
-        title: the figure's title.
-        panel: inches per image. Defaults to 1.3.
+        title: the line above the strips.
+        panel: about the side of a panel in pixels; images are scaled by a whole factor
+            (nearest neighbour, so each pixel is a visible square), at least 1.
     """
     x = _as_unit_images(images)
     queries = np.asarray(queries, dtype=int).reshape(-1)
     neighbours = np.asarray(neighbours, dtype=int).reshape(len(queries), -1)
     q, k = neighbours.shape
-    canvas, spots = _strips(x, queries, neighbours)
-    # One image on one axes, not q * (k + 1) axes: the figure draws in a fraction of the time.
-    fig = _agg_figure((panel * (k + 1.3), (panel + 0.25) * max(q, 1)))
-    ax = fig.subplots()
-    ax.imshow(canvas, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_axis_off()
-    _name_panels(ax, spots, x.shape[1:3], labels, class_names)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-def _strips(x: np.ndarray, queries: np.ndarray, neighbours: np.ndarray):
-    """The strips on one white canvas, and per panel `(row, col, index, query, left, top)`."""
-    q, k = neighbours.shape
     h, w = x.shape[1:3]
-    gap, head = max(2, w // 6), max(4, h // 3)  # white between panels; room for the titles
-    rgb = x.ndim == 4 and x.shape[-1] == 3
-    canvas = np.ones((q * (h + head), (k + 1) * w + k * gap + gap, *((3,) if rgb else ())))
-    spots = []
+    scale = max(1, round(panel / max(h, w)))
+    ph, pw = h * scale, w * scale
+    text_px = max(10, min(14, pw // 6))
+    font = default_font(text_px)
+    gap = max(4, pw // 8)
+    head = round(text_px * 1.6) if labels is not None else gap
+    title_h = round(text_px * 2.2) if title else 0
+    width = gap + (k + 1) * (pw + gap) + gap  # an extra gap sets the query apart
+    height = title_h + q * (head + ph) + gap
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    if title:
+        draw.text((gap, text_px // 2), _fitted(title, font, width - 2 * gap), "black", font=font)
+    tiles = np.round(x * 255).astype(np.uint8)
     for row, (query, near) in enumerate(zip(queries, neighbours, strict=True)):
-        top = row * (h + head) + head
+        top = title_h + row * (head + ph) + head
         for col, index in enumerate([query, *near]):
-            left = col * (w + gap) + (gap if col else 0)
-            tile = x[index][..., 0] if (x.ndim == 4 and not rgb) else x[index]
-            canvas[top : top + h, left : left + w] = tile
-            spots.append((row, col, index, query, left, top))
-    return canvas, spots
+            left = gap + col * (pw + gap) + (gap if col else 0)
+            tile = Image.fromarray(tiles[index].squeeze()).convert("RGB")
+            image.paste(tile.resize((pw, ph), Image.NEAREST), (left, top))
+            name = None if labels is None else _label_name(labels[index], class_names)
+            same = labels is None or labels[index] == labels[query]
+            _head_panel(draw, (left, top, pw, ph), col == 0, name, same, font)
+    return np.asarray(image)
 
 
-def _name_panels(ax, spots, size: tuple[int, int], labels, class_names) -> None:
-    """Frame the queries; title each panel with its class, red where a neighbour's differs."""
-    h, w = size
-    for _row, col, index, query, left, top in spots:
-        name = "" if labels is None else _label_name(labels[index], class_names)
-        if col == 0:
-            text, colour, weight = (f"query: {name}" if name else "query"), "black", "bold"
-            ax.add_patch(_frame(left, top, w, h))
-        elif name:
-            same = labels[index] == labels[query]
-            text, colour, weight = name, ("black" if same else "red"), "normal"
-        else:
-            continue
-        ax.text(
-            left + w / 2,
-            top - 1,
-            text,
-            ha="center",
-            va="bottom",
-            fontsize=9,
-            color=colour,
-            weight=weight,
-        )
-
-
-def _frame(left: int, top: int, w: int, h: int):
-    from matplotlib.patches import Rectangle  # heavy, as in figure.py
-
-    return Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor="black", linewidth=2.5)
+def _head_panel(draw, panel, query: bool, name: str | None, same: bool, font) -> None:
+    """A query's orange frame; above a panel, its class (red: not its query's)."""
+    left, top, pw, ph = panel
+    e = QUERY_EDGE
+    if query:
+        box = (left - e, top - e, left + pw + e - 1, top + ph + e - 1)
+        draw.rectangle(box, outline=QUERY_COLOUR, width=e)
+    if name is None:
+        return
+    text = f"query: {name}" if query else name
+    colour = "black" if query or same else (200, 0, 0)
+    where = (left + pw / 2, top - e - 2)
+    draw.text(where, _fitted(text, font, pw + 2 * e), colour, font=font, anchor="ms")
