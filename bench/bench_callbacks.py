@@ -171,7 +171,7 @@ def main() -> None:
         _fit(x, y, [], 1)
         _fit(x, y, _watchers(Path(tmp), x_test, y_test), 1)
     _compare(epochs=2, n=10_000, pairs=5, inline=True)
-    _compare(epochs=5, n=60_000, pairs=1, inline=False)
+    _compare(epochs=5, n=60_000, pairs=3, inline=False)
 
 
 if __name__ == "__main__":
