@@ -41,6 +41,11 @@ Every = NonNegativeInt | None
 MaxFrames = Annotated[int, Range(2)]  # captures kept for a GIF: the first and the newest, at least
 
 
+def keras_backend() -> str:
+    """The Keras backend this process uses: "tensorflow", "jax", "torch" or "numpy"."""
+    return keras.backend.backend()
+
+
 class Capture(keras.callbacks.Callback):
     """Base class: calls `capture` on a schedule, and `finish` when training ends.
 
@@ -66,6 +71,10 @@ class Capture(keras.callbacks.Callback):
     run_options: ClassVar[Mapping[str, Any]] = {}
     # Constructor parameters `from_run` fills from the run; an experiment cannot set them.
     supplied: ClassVar[frozenset[str]] = frozenset({"out_dir"})
+    # The Keras backends the capture runs on; None: any. A capture whose techniques take
+    # gradients with tf.GradientTape names "tensorflow" only, and is refused at train begin
+    # on another backend, before the first batch, not at its first capture.
+    backends: ClassVar[frozenset[str] | None] = None
 
     @validate_ranges
     def __init__(
@@ -109,6 +118,20 @@ class Capture(keras.callbacks.Callback):
         """ValueError for `options` that would fail later, after the run folder exists or
         after training (the message names the option, the value and what is valid). The
         runner calls it before any folder; ranges and names it checks itself."""
+
+    @classmethod
+    def check_backend(cls) -> None:
+        """RuntimeError where this capture cannot run on the Keras backend in use, naming the
+        backend and the ones it runs on. Train begin calls it, and the runner before any
+        folder."""
+        backend = keras_backend()
+        if cls.backends is not None and backend not in cls.backends:
+            runs_on = sorted(cls.backends)
+            raise RuntimeError(
+                f"{cls.__name__} runs on the {' or '.join(runs_on)} Keras backend only, and this "
+                f"process uses {backend!r}. Set KERAS_BACKEND={runs_on[0]} before Keras is "
+                f"imported, or leave {cls.__name__} out."
+            )
 
     # ---------------------------------------------------------------- run-level hooks
     def final_metrics(self) -> dict[str, Any]:
@@ -158,6 +181,7 @@ class Capture(keras.callbacks.Callback):
 
     # ---------------------------------------------------------------- Keras hooks
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.check_backend()
         self._epoch = 0
         self._step = 0
         self._initial_pending = False

@@ -100,6 +100,10 @@ def _check_settings(
     capture's own `check_options` passes, so a run never fails on them after its folder is made
     (or after its training)."""
     try:
+        cls.check_backend()
+    except RuntimeError as error:
+        raise ConvwatchError(f"callbacks.{name}: {error}") from None
+    try:
         for option, value in options.items():
             if _names_photo(annotations[option]):
                 check_photo(value)
