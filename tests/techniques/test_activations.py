@@ -99,3 +99,14 @@ def test_unknown_layer_is_a_clear_error(tiny_cnn, images):
     x, _ = images
     with pytest.raises(ValueError, match=r"'nope'.*Valid layer names: conv, pool"):
         layer_outputs(tiny_cnn, x, ["conv", "nope"])
+
+
+def test_in_batches_the_same_outputs(tiny_cnn, images):
+    x, _ = images
+    whole = layer_outputs(tiny_cnn, x)
+    batched = layer_outputs(tiny_cnn, x, batch_size=3)  # uneven: the last batch is short
+    assert list(batched) == list(whole)
+    for name in whole:
+        np.testing.assert_allclose(batched[name], whole[name], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        layer_outputs(tiny_cnn, x, batch_size=0)

@@ -157,14 +157,8 @@ class EmbeddingProjector(Capture):
     def _snapshot(self, tag: str, epoch: int, final: bool) -> None:
         """The layer's outputs now (the training thread's only work); the rest, later."""
         layer = self.layer or penultimate_layer(self.model)
-        features = np.concatenate(  # a copy, made a chunk at a time: memory stays flat
-            [
-                np.asarray(layer_outputs(self.model, chunk, [layer])[layer], np.float32).reshape(
-                    len(chunk), -1
-                )
-                for chunk in np.array_split(self.data, -(-len(self.data) // FORWARD_CHUNK))
-            ]
-        )
+        outputs = layer_outputs(self.model, self.data, [layer], batch_size=FORWARD_CHUNK)[layer]
+        features = np.array(outputs, dtype=np.float32).reshape(len(self.data), -1)  # a copy
         self._last_tag, self._last_final = tag, final
         self.later(self._draw, tag, epoch, layer, features, final)
 

@@ -11,7 +11,9 @@ from convwatch.techniques.extractor import feature_extractor
 from convwatch.techniques.layers import find_layers
 
 
-def layer_outputs(model, x, layers: Sequence[str] | str | None = None) -> dict[str, np.ndarray]:
+def layer_outputs(
+    model, x, layers: Sequence[str] | str | None = None, batch_size: int | None = None
+) -> dict[str, np.ndarray]:
     """Outputs of the named layers of `model` for the batch `x`.
 
     All layers come from ONE call of a sub-model (shared weights, built once per model and set
@@ -26,6 +28,8 @@ def layer_outputs(model, x, layers: Sequence[str] | str | None = None) -> dict[s
         x: an input batch, e.g. shape `(n, H, W, C)`.
         layers: layer names (canonical or path). Defaults to every convolution, pooling and
             dense layer (`find_layers(model)`).
+        batch_size: at most this many inputs per call, so that the layers' outputs in flight
+            stay small (a capture beside training). Defaults to all of `x` in one call.
 
     Returns:
         `{name: array}` in the order asked, with the names as given; each array has the
@@ -37,6 +41,15 @@ def layer_outputs(model, x, layers: Sequence[str] | str | None = None) -> dict[s
     names = list(dict.fromkeys(layers)) if layers is not None else find_layers(model)
     if not names:
         raise ValueError(f"No layers to read from model {model.name!r}. Received: layers={layers}")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1. Received: batch_size={batch_size}")
     extractor = feature_extractor(model, names, sample=x)
-    outputs = keras.tree.flatten(extractor(x, training=False))
-    return {name: keras.ops.convert_to_numpy(out) for name, out in zip(names, outputs, strict=True)}
+    step = batch_size or max(len(x), 1)
+    chunks = [
+        keras.tree.flatten(extractor(x[begin : begin + step], training=False))
+        for begin in range(0, max(len(x), 1), step)
+    ]
+    return {
+        name: np.concatenate([keras.ops.convert_to_numpy(chunk[i]) for chunk in chunks])
+        for i, name in enumerate(names)
+    }
