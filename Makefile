@@ -17,7 +17,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,ray]'
+	$(PY) -m pip install --quiet -e '.[dev,ray,jax,torch]'
 	touch $(STAMP)
 
 experiment: setup
@@ -44,8 +44,17 @@ format: setup
 	$(VENV)/bin/ruff check --fix src tests experiments bench
 	$(VENV)/bin/ruff format src tests experiments bench
 
+# Everything on TensorFlow, then the techniques and captures on each other Keras backend
+# (BACKENDS="" leaves them out; tests/techniques/test_across_backends.py compares their maps).
+BACKENDS ?= jax torch
+BACKEND_TESTS ?= tests/techniques tests/callbacks
+
 test: lint
 	CONVWATCH_OFFLINE=1 $(PY) -m pytest -q
+	for backend in $(BACKENDS); do \
+		echo "== the techniques and captures on KERAS_BACKEND=$$backend"; \
+		CONVWATCH_OFFLINE=1 KERAS_BACKEND=$$backend $(PY) -m pytest -q $(BACKEND_TESTS) || exit 1; \
+	done
 
 # Ratios measured side by side in one process (see bench/); never part of `make test`.
 bench: setup

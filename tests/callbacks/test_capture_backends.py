@@ -1,6 +1,7 @@
-"""A capture that needs TensorFlow's gradients is refused on another Keras backend at train
-begin, before the first batch (and by the runner, before any run folder), naming the backend;
-the others run on any backend."""
+"""Every capture runs on every Keras backend (`make test` runs the capture tests on JAX and
+PyTorch too). A capture that declares `backends` (one of a user's, say) is refused on another
+backend at train begin, before the first batch, and by the runner before any run folder, naming
+the backend and what to set."""
 
 from __future__ import annotations
 
@@ -20,11 +21,25 @@ from convwatch.callbacks import (
 from convwatch.errors import ConvwatchError
 from convwatch.run.captures import check_callbacks
 
+ALL = [
+    ActivationCapture,
+    FilterEvolution,
+    EmbeddingProjector,
+    FilterMaximization,
+    Interpretation,
+    DeepDream,
+    StyleTransfer,
+]
+
 
 @pytest.fixture
 def on_jax(monkeypatch):
-    """The captures see the JAX backend (Keras itself keeps running on TensorFlow)."""
+    """The captures see the JAX backend (Keras itself keeps running as it is)."""
     monkeypatch.setattr(capture, "keras_backend", lambda: "jax")
+
+
+class TensorFlowOnly(ActivationCapture):
+    backends = frozenset({"tensorflow"})
 
 
 class Batches(keras.callbacks.Callback):
@@ -36,36 +51,30 @@ class Batches(keras.callbacks.Callback):
         self.count += 1
 
 
-def test_filter_maximization_is_refused_before_the_first_batch(on_jax, seq, data, tmp_path):
+def test_a_capture_for_one_backend_is_refused_before_the_first_batch(on_jax, seq, data, tmp_path):
     x, y = data
     batches = Batches()
+    only = TensorFlowOnly(x[:2], out_dir=tmp_path / "only")
     with pytest.raises(RuntimeError) as caught:
-        seq.fit(x, y, epochs=1, verbose=0, callbacks=[batches, FilterMaximization(x[:4])])
+        seq.fit(x, y, epochs=1, verbose=0, callbacks=[batches, only])
     message = str(caught.value)
-    assert "FilterMaximization runs on the tensorflow Keras backend only" in message
+    assert "TensorFlowOnly runs on the tensorflow Keras backend only" in message
     assert "'jax'" in message and "KERAS_BACKEND=tensorflow" in message
     assert batches.count == 0
 
 
-@pytest.mark.parametrize("cls", [FilterMaximization, Interpretation, DeepDream, StyleTransfer])
-def test_the_gradient_captures_name_tensorflow(cls, on_jax):
-    assert cls.backends == frozenset({"tensorflow"})
-    with pytest.raises(RuntimeError, match=f"{cls.__name__} runs on the tensorflow"):
-        cls.check_backend()
-
-
-@pytest.mark.parametrize("cls", [ActivationCapture, FilterEvolution, EmbeddingProjector])
-def test_the_forward_pass_captures_run_on_any_backend(cls, on_jax):
+@pytest.mark.parametrize("cls", ALL)
+def test_every_capture_runs_on_any_backend(cls, on_jax):
     assert cls.backends is None
     cls.check_backend()  # no error
 
 
-def test_the_runner_refuses_before_any_folder(on_jax):
-    with pytest.raises(ConvwatchError, match=r"callbacks\.FilterMaximization: .*'jax'"):
-        check_callbacks({"ActivationCapture": {}, "FilterMaximization": {}})
-    check_callbacks({"ActivationCapture": {}, "EmbeddingProjector": {}})
+def test_the_runner_refuses_before_any_folder(on_jax, monkeypatch):
+    check_callbacks({name.__name__: {} for name in ALL})
+    monkeypatch.setattr(StyleTransfer, "backends", frozenset({"tensorflow"}))
+    with pytest.raises(ConvwatchError, match=r"callbacks\.StyleTransfer: .*'jax'"):
+        check_callbacks({"ActivationCapture": {}, "StyleTransfer": {}})
 
 
-def test_on_tensorflow_nothing_is_refused():
-    assert capture.keras_backend() == "tensorflow"
-    FilterMaximization.check_backend()
+def test_the_backend_is_the_running_one():
+    assert capture.keras_backend() == keras.backend.backend()

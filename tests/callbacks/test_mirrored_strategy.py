@@ -10,6 +10,13 @@ import subprocess
 import sys
 import textwrap
 
+import keras
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="tf.distribute is TensorFlow's"
+)
+
 SCRIPT = textwrap.dedent(
     """
     import sys

@@ -11,6 +11,7 @@ import numpy as np
 
 from convwatch.callbacks import model_copy
 from convwatch.callbacks.model_copy import private_copy, snapshot
+from tests.arrays import assert_allclose
 from tests.callbacks.conftest import MODELS
 from tests.callbacks.test_filter_maximization import uncopyable
 
@@ -24,7 +25,7 @@ def test_every_model_shape_gets_a_copy_computing_what_the_model_computes(data):
         assert copy is not None, kind
         with copy.loaded(snapshot(model)) as clone:
             assert not {id(v) for v in clone.weights} & {id(v) for v in model.weights}
-            np.testing.assert_allclose(clone(x[:4]), model(x[:4]), rtol=1e-6, err_msg=kind)
+            assert_allclose(clone(x[:4]), model(x[:4]), rtol=1e-6, err_msg=kind)
 
 
 def test_a_snapshot_is_a_copy_and_loading_one_leaves_the_model_alone(seq):

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 from convwatch.base.atomic import read_csv, read_npz
 from convwatch.callbacks import OutputEvolution
+from tests.arrays import numpy
 
 X = np.random.default_rng(0).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
 
 
 def image_model(outputs=1):
-    import keras
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((8, 8, 3))
@@ -43,12 +44,12 @@ def test_gif_pngs_and_arrays_of_a_short_run(tmp_path):
     saved = read_npz(tmp_path / "outputs.npz")
     assert saved["images"].shape == (4, 1, 8, 8, 3)
     assert saved["tags"].tolist() == ["epoch000", "step000001", "step000002", "step000003"]
-    np.testing.assert_allclose(saved["images"][-1, 0], model(X)[0], rtol=1e-5)
+    np.testing.assert_allclose(saved["images"][-1, 0], numpy(model(X))[0], rtol=1e-5)
     for name in ("input.png", "target.png", "output_epoch000.png", "output_step000003.png"):
         assert (tmp_path / name).exists()
     ranges = read_csv(tmp_path / "output_range.csv")
     assert len(ranges) == 4 and float(ranges[-1]["max"]) == pytest.approx(
-        float(model(X).numpy().max()), rel=1e-5
+        float(numpy(model(X)).max()), rel=1e-5
     )
     assert callback.final_metrics()["output_max"] == pytest.approx(float(ranges[-1]["max"]))
 

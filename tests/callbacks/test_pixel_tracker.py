@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
 from convwatch.base.atomic import read_csv, read_json
 from convwatch.callbacks import PixelTracker
+from tests.arrays import numpy
 
 
 def scaler():
     """Output = kernel scale * input (a 1x1 conv with identity kernel): its pixels are known."""
-    import keras
 
     model = keras.Sequential(
         [keras.Input((4, 4, 3)), keras.layers.Conv2D(3, 1, use_bias=False, name="conv")]
@@ -63,13 +64,12 @@ def test_records_during_fit_from_the_untrained_state(tmp_path):
     model.fit(PROBE, PROBE, epochs=3, verbose=0, callbacks=[tracker])
     rows = read_csv(tmp_path / "pixel.csv")
     assert len(rows) == 4 and float(rows[0]["r"]) == pytest.approx(25.5)  # before any step
-    last = model(PROBE)[0, 1, 2, 0].numpy()
+    last = numpy(model(PROBE))[0, 1, 2, 0]
     assert float(rows[-1]["r"]) == pytest.approx(float(last), rel=1e-5)
     assert read_json(tmp_path / "pixel_tracker.json")["pixel"]["target"] == [255, 10, 0]
 
 
 def test_every_output_of_a_two_output_model_or_one_layer(tmp_path):
-    import keras
 
     inputs = keras.Input((4, 4, 3))
     a = keras.layers.Conv2D(3, 1, name="a")(inputs)

@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras import layers
 
 from convwatch.techniques import any_size_extractor, layer_outputs
+from tests.arrays import assert_allclose
 
 
 def conv_relu(layer, images):
@@ -22,8 +23,8 @@ def test_fixed_size_sequential_same_outputs_at_its_size(tiny_cnn, images):
     assert tuple(extractor.inputs[0].shape) == (None, None, None, 1)
     got = extractor(x)
     expected = layer_outputs(tiny_cnn, x, ["conv", "pool"])
-    np.testing.assert_allclose(got[0], expected["conv"], atol=1e-6)
-    np.testing.assert_allclose(got[1], expected["pool"], atol=1e-6)
+    assert_allclose(got[0], expected["conv"], atol=1e-6)
+    assert_allclose(got[1], expected["pool"], atol=1e-6)
 
 
 def test_fixed_size_sequential_works_at_another_size(tiny_cnn):
@@ -31,7 +32,7 @@ def test_fixed_size_sequential_works_at_another_size(tiny_cnn):
     conv, pool = any_size_extractor(tiny_cnn, ["conv", "pool"])(x)
     # 3x3 "valid" conv: 18x15; 2x2 pooling: 9x7.
     assert conv.shape == (2, 18, 15, 4) and pool.shape == (2, 9, 7, 4)
-    np.testing.assert_allclose(conv, conv_relu(tiny_cnn.get_layer("conv"), x), atol=1e-5)
+    assert_allclose(conv, conv_relu(tiny_cnn.get_layer("conv"), x), atol=1e-5)
 
 
 def test_shares_the_layers_and_is_cached(tiny_cnn):
@@ -46,7 +47,7 @@ def test_nested_block_in_chain(nested_functional):
     x = np.random.default_rng(2).random((1, 16, 14, 1), dtype=np.float32)
     conv, pooled = any_size_extractor(model, ["conv", "block"])(x)
     expected = conv_relu(block.get_layer("conv"), x)
-    np.testing.assert_allclose(conv, expected, atol=1e-5)
+    assert_allclose(conv, expected, atol=1e-5)
     assert pooled.shape == (1, 7, 6, 4)  # the block's output: its pool layer
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from convwatch.errors import ConvwatchError
 from convwatch.techniques import backbones
+from tests.arrays import assert_allclose, numpy
 
 VGG16_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 
@@ -52,7 +53,7 @@ def test_imagenet_network_loads_the_cached_file_and_preprocesses(cache):
     assert network.layers[1].name == "preprocess" and network.get_layer("block5_conv3")
     x = np.random.default_rng(0).random((1, 40, 56, 3), dtype=np.float32)  # any size
     expected = source(keras.applications.vgg16.preprocess_input(x * 255.0))
-    np.testing.assert_allclose(network(x), expected, rtol=1e-4, atol=1e-4)
+    assert_allclose(network(x), expected, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("name", ["vgg19", "inception_v3"])
@@ -60,7 +61,7 @@ def test_preprocess_matches_keras_applications(name):
     x = np.random.default_rng(1).random((2, 5, 4, 3), dtype=np.float32)
     module = keras.applications.vgg19 if name == "vgg19" else keras.applications.inception_v3
     expected = module.preprocess_input(x * 255.0)
-    np.testing.assert_allclose(backbones.imagenet_preprocess(name)(x), expected, atol=1e-4)
+    assert_allclose(backbones.imagenet_preprocess(name)(x), expected, atol=1e-4)
 
 
 def test_random_multiscale_net():
@@ -83,3 +84,15 @@ def test_the_sandbox_hides_keras_tmp_fallback():
     # conftest's sandbox: weights this machine has in /tmp/.keras/models are not seen either
     assert backbones.FALLBACK_CACHE_DIR.parts[-2:] == ("no-keras-tmp-fallback", "models")
     assert not backbones.FALLBACK_CACHE_DIR.exists()
+
+
+def test_seeded_he_normal_is_numpy_drawn_truncated_and_he_scaled():
+    init = backbones.SeededHeNormal(seed=5)
+    values = numpy(init((5, 5, 4, 400)))
+    assert values.dtype == np.float32
+    np.testing.assert_array_equal(values, numpy(backbones.SeededHeNormal(seed=5)((5, 5, 4, 400))))
+    assert not np.array_equal(values, numpy(backbones.SeededHeNormal(seed=6)((5, 5, 4, 400))))
+    he = np.sqrt(2.0 / (5 * 5 * 4))  # fan_in = 100
+    assert values.std() == pytest.approx(he, rel=0.02)
+    assert np.abs(values).max() <= 2 * he / 0.87962566103423978 + 1e-6  # cut at 2 deviations
+    assert backbones.SeededHeNormal.from_config(init.get_config()).seed == 5

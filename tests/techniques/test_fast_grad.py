@@ -12,6 +12,11 @@ from convwatch.techniques.fast_grad import (
     fast_version,
 )
 
+tensorflow_only = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="the wrappers stand in for TensorFlow's slow gradient kernels only",
+)
+
 
 def values_and_input_grads(fn, x, upstream_shape):
     """fn(x) and d/dx of sum(fn(x) * r) for a random r: r probes the whole Jacobian."""
@@ -25,6 +30,7 @@ def values_and_input_grads(fn, x, upstream_shape):
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize(("channels", "kernel"), [(1, 5), (3, 3), (2, (4, 3))])
+@tensorflow_only
 def test_conv_matches_the_layer(padding, channels, kernel):
     keras.utils.set_random_seed(0)
     conv = layers.Conv2D(6, kernel, padding=padding, activation="tanh")
@@ -38,6 +44,7 @@ def test_conv_matches_the_layer(padding, channels, kernel):
 
 
 @pytest.mark.parametrize("pool_size", [2, (3, 2)])
+@tensorflow_only
 def test_max_pool_matches_the_layer_after_relu(pool_size):
     # ReLU zeros tie inside a window: TensorFlow sends their gradient to one of them, the mask
     # to all, but the ReLU in front discards it either way, so d/dz must agree exactly.
@@ -52,6 +59,7 @@ def test_max_pool_matches_the_layer_after_relu(pool_size):
     np.testing.assert_allclose(grad_fast, grad, atol=1e-6)
 
 
+@tensorflow_only
 def test_only_plain_layers_qualify():
     def built(layer, shape=(2, 8, 8, 1)):
         layer.build(shape)
@@ -68,3 +76,10 @@ def test_only_plain_layers_qualify():
     assert fast_version(built(layers.MaxPooling2D(2)), odd) is None  # 9 is not 2 windows
     assert fast_version(built(layers.Dense(4)), tf.zeros((2, 3))) is None
     assert fast_version(layers.Conv2D(4, 3), x1) is None  # not built
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="for the other backends")
+def test_no_wrapper_off_tensorflow():
+    conv = layers.Conv2D(2, 3)
+    conv.build((None, 8, 8, 1))
+    assert fast_version(conv, keras.KerasTensor((None, 8, 8, 1))) is None

@@ -61,7 +61,6 @@ class DeepDream(TrainEndCapture):
         >>> cb = DeepDream(photo, out_dir="run/dream", layers=["conv2"])  # doctest: +SKIP
     """
 
-    backends = frozenset({"tensorflow"})  # its gradients: tf.GradientTape
     group = "A photo changed by gradient ascent so that the chosen layers fire harder."
     captions = (
         (r"dream_{tag}\.png", "The photo (left) and its dream, {tag}."),

@@ -91,7 +91,6 @@ class FilterMaximization(Capture):
         >>> model.fit(x, y, epochs=5, callbacks=[cb])  # doctest: +SKIP
     """
 
-    backends = frozenset({"tensorflow"})  # its gradients: tf.GradientTape
     group = (
         "The filter atlas: for each filter of a conv layer, the input that excites it, found by "
         "gradient ascent, beside the training images it fires on most."

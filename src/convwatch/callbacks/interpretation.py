@@ -59,7 +59,6 @@ class Interpretation(TrainEndCapture):
         >>> cb = Interpretation(x[:6], y[:6], out_dir="run/why")  # doctest: +SKIP
     """
 
-    backends = frozenset({"tensorflow"})  # its gradients: tf.GradientTape
     group = (
         "Why the model predicts what it does: the pixels and regions each prediction rests on, "
         "one row per image."

@@ -67,7 +67,6 @@ class StyleTransfer(TrainEndCapture):
         >>> cb = StyleTransfer(photo, painting, network="imagenet")  # doctest: +SKIP
     """
 
-    backends = frozenset({"tensorflow"})  # its gradients: tf.GradientTape
     group = "One picture's layout in another's colours and textures, optimised pixel by pixel."
     captions = (
         (r"style_transfer_{tag}\.png", "Content, style and the result, {tag}."),

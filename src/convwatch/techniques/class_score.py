@@ -2,8 +2,8 @@
 
 The score of an image is the model's output for its class (the probability when the model ends
 in a softmax); `classes=None` asks for the predicted class, passed to the graphs as -1 so the
-prediction and the gradient come from one call. Gradient code ties these techniques to the
-TensorFlow backend, as every keras.io interpretability example is.
+prediction and the gradient come from one call. Written in `keras.ops`: they run on every
+Keras backend (`autodiff.py` holds what differs).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from convwatch.techniques.extractor import ensure_built
 
@@ -23,18 +23,16 @@ _GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def check_inputs(name: str, model, images, classes) -> tuple[np.ndarray, np.ndarray]:
     """`images` as float32 `(N, H, W, C)` and `classes` as int32 `(N,)` (-1: predicted class)."""
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(f"{name} needs the TensorFlow backend (tf.GradientTape).")
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 4 or len(x) == 0:
-        raise ValueError(f"`images` must be (N, H, W, C) with N >= 1. Received: {x.shape}")
+        raise ValueError(f"{name}: `images` must be (N, H, W, C) with N >= 1. Received: {x.shape}")
     ensure_built(model, x)
     if classes is None:
         return x, np.full(len(x), -1, np.int32)
     c = np.asarray(classes, dtype=np.int32).reshape(-1)
     if c.shape != (len(x),):
         raise ValueError(
-            f"`classes` needs one class per image ({len(x)}). Received: classes={classes}"
+            f"{name}: `classes` needs one class per image ({len(x)}). Received: {classes=}"
         )
     return x, c
 
@@ -54,7 +52,7 @@ def first_output(outputs):
 
 def class_scores(predictions, classes):
     """`(N, K)` predictions and `(N,)` classes (-1: the argmax) -> `(N,)` scores and classes."""
-    predicted = tf.argmax(predictions, axis=-1, output_type=tf.int32)
-    classes = tf.where(classes < 0, predicted, classes)
-    mask = tf.one_hot(classes, tf.shape(predictions)[-1], dtype=predictions.dtype)
-    return tf.reduce_sum(predictions * mask, axis=-1), classes
+    predicted = ops.cast(ops.argmax(predictions, axis=-1), "int32")
+    classes = ops.where(ops.cast(classes, "int32") < 0, predicted, ops.cast(classes, "int32"))
+    mask = ops.one_hot(classes, predictions.shape[-1], dtype=predictions.dtype)
+    return ops.sum(predictions * mask, axis=-1), classes

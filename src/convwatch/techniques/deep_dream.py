@@ -5,26 +5,30 @@ objective is the mean squared activation of some layers, the step is the gradien
 mean absolute value, and the image is processed at a few growing sizes ("octaves") so that the
 patterns come at several scales. Between octaves the dream is upscaled and the detail that
 shrinking took out of the original is put back. Each octave's steps run inside one compiled
-graph (a `tf.range` loop), shared by every image size.
+function (a `keras.ops.fori_loop`; `autodiff.py`: on every Keras backend), shared by every image
+size (on JAX, compiled once per size).
 """
 
 from __future__ import annotations
 
 import weakref
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Real
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from convwatch.base.ranges import pixel_range
+from convwatch.techniques import autodiff
 from convwatch.techniques.any_size import any_size_extractor
 from convwatch.techniques.layers import find_layers
 
 # extractor -> compiled octave; entries go when the extractor (and so the model) is collected.
 _OCTAVES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+TRACES: Counter = Counter()  # "octave" -> how often an octave was traced (tests)
 _BORDER = 2  # keras.io leaves 2 border pixels of each map out of the loss: no edge artifacts
 
 
@@ -90,7 +94,7 @@ def deep_dream(
     `step_size * (high - low) * gradient / mean(|gradient|)` (so pixels move by about
     `step_size` of the value range per step, whatever the network) and clips to `value_range`.
     Fixed-size models (e.g. a 28x28 classifier) work at every octave size: their layers are
-    replayed on inputs of any size (`any_size.py`). Uses `tf.GradientTape`: TensorFlow only.
+    replayed on inputs of any size (`any_size.py`). On every Keras backend.
 
     Args:
         model: a built Keras 3 model taking `(N, H, W, C)` images in `value_range`.
@@ -140,23 +144,23 @@ def _extractor_for(model, names: list[str], batch: np.ndarray, shape: tuple) -> 
 def _dream_octaves(octave, batch, sizes, settings: DreamSettings, weights, value_range):
     """Run the compiled `octave` at each size, smallest first -> (dream, (steps total, N))."""
     low, high = value_range
-    original = tf.constant(batch)
+    original = batch
     dream, losses = _resize(original, sizes[0]), []
     for k, size in enumerate(sizes):
         if k:
             # Upscale the dream and put back the detail shrinking took out of the original.
             lost = _resize(original, size) - _resize(_resize(original, sizes[k - 1]), size)
-            dream = tf.clip_by_value(_resize(dream, size) + lost, low, high)
+            dream = np.clip(_resize(dream, size) + lost, low, high)
         dream, loss = octave(
             dream,
-            tf.constant(int(settings.steps), tf.int32),
-            tf.constant(float(settings.step_size) * (high - low), tf.float32),
-            tf.constant(weights),
-            tf.constant(low, tf.float32),
-            tf.constant(high, tf.float32),
+            np.zeros((int(settings.steps) + 1, len(batch)), np.float32),  # the losses go here
+            np.asarray(float(settings.step_size) * (high - low), np.float32),
+            weights,
+            np.asarray(low, np.float32),
+            np.asarray(high, np.float32),
         )
-        losses.append(loss.numpy())
-    return dream.numpy(), np.concatenate(losses)
+        losses.append(loss)
+    return dream, np.concatenate(losses)
 
 
 def _layer_names(model, layers) -> list[str]:
@@ -207,12 +211,15 @@ def _check_smallest(extractor, names, size, channels) -> None:
 
 
 def _resize(images, size):
-    return tf.image.resize(images, size, method="bilinear")
+    """Bilinear resize of a NumPy batch, as `tf.image.resize` does on every backend."""
+    resized = ops.image.resize(images, size, interpolation="bilinear")
+    return ops.convert_to_numpy(resized).astype(np.float32)
 
 
 def _compiled(extractor, n_layers: int, channels: int):
-    """One compiled octave per extractor: `(images, steps, step, weights, low, high)` ->
-    `(images after the steps, (steps, N) loss after each step)`; any image size, no retrace."""
+    """One compiled octave per extractor: `(images, zeros (steps + 1, N), step, weights, low,
+    high)` -> `(images after the steps, (steps, N) loss after each step)`; any image size and
+    number of steps, one trace on TensorFlow (JAX compiles once per size and number)."""
     if extractor in _OCTAVES:
         return _OCTAVES[extractor]
 
@@ -224,45 +231,54 @@ def _compiled(extractor, n_layers: int, channels: int):
             total += weights[i] * _mean_square(activation)
         return total
 
-    scalar = tf.TensorSpec((), tf.float32)
-    signature = [
-        tf.TensorSpec((None, None, None, channels), tf.float32),
-        tf.TensorSpec((), tf.int32),
-        scalar,
-        tf.TensorSpec((n_layers,), tf.float32),
-        scalar,
-        scalar,
-    ]
+    def octave(images, losses, step, weights, low, high):
+        TRACES["octave"] += 1  # Python side effect: runs when the function is traced
+        axes = (1, 2, 3)
 
-    @tf.function(input_signature=signature)
-    def octave(images, steps, step, weights, low, high):
-        losses = tf.TensorArray(tf.float32, size=steps + 1)
-        axes = [1, 2, 3]
-        for i in tf.range(steps):
-            with tf.GradientTape(watch_accessed_variables=False) as tape:
-                tape.watch(images)
+        def one_step(i, carry):
+            images, losses = carry
+
+            def total(images):  # images do not interact: each gets its own gradient
                 loss = loss_of(images, weights)
-                total = tf.reduce_sum(loss)  # images do not interact: each gets its own gradient
-            losses = losses.write(i, loss)
-            grads = tape.gradient(total, images)
-            grads /= tf.maximum(tf.reduce_mean(tf.abs(grads), axis=axes, keepdims=True), 1e-6)
-            images = tf.clip_by_value(images + step * grads, low, high)
-        losses = losses.write(steps, loss_of(images, weights))
-        return images, losses.stack()[1:]  # the loss after each step
+                return ops.sum(loss), loss
 
+            grads, loss = autodiff.gradient(total, images)
+            losses = ops.slice_update(losses, (i, 0), loss[None])
+            grads /= ops.maximum(ops.mean(ops.abs(grads), axis=axes, keepdims=True), 1e-6)
+            return ops.clip(images + step * grads, low, high), losses
+
+        steps = ops.shape(losses)[0] - 1
+        images, losses = ops.fori_loop(0, steps, one_step, (images, losses))
+        losses = ops.slice_update(losses, (steps, 0), loss_of(images, weights)[None])
+        return images, losses[1:]  # the loss after each step
+
+    signature = [
+        ((None, None, None, channels), "float32"),
+        ((None, None), "float32"),
+        ((), "float32"),
+        ((n_layers,), "float32"),
+        ((), "float32"),
+        ((), "float32"),
+    ]
+    octave = autodiff.compile_function(octave, [extractor], signature=signature)
     _OCTAVES[extractor] = octave
     return octave
 
 
 def _mean_square(activation):
     """(N, ...) -> (N,): mean of the squares, without the map's border when it is big enough."""
-    axes = list(range(1, activation.shape.rank))
-    if activation.shape.rank != 4:
-        return tf.reduce_mean(tf.square(activation), axis=axes)
-    shape = tf.shape(activation)
-    inner = activation[:, _BORDER:-_BORDER, _BORDER:-_BORDER]
-    return tf.cond(
-        tf.minimum(shape[1], shape[2]) > 2 * _BORDER,
-        lambda: tf.reduce_mean(tf.square(inner), axis=axes),
-        lambda: tf.reduce_mean(tf.square(activation), axis=axes),
+    rank = len(activation.shape)
+    axes = tuple(range(1, rank))
+    if rank != 4:
+        return ops.mean(ops.square(activation), axis=axes)
+    height, width = activation.shape[1:3]
+    if height is not None and width is not None:  # known when compiled: no branch needed
+        if min(height, width) > 2 * _BORDER:
+            activation = activation[:, _BORDER:-_BORDER, _BORDER:-_BORDER]
+        return ops.mean(ops.square(activation), axis=axes)
+    shape = ops.shape(activation)
+    return ops.cond(
+        ops.minimum(shape[1], shape[2]) > 2 * _BORDER,
+        lambda: ops.mean(ops.square(activation[:, _BORDER:-_BORDER, _BORDER:-_BORDER]), axes),
+        lambda: ops.mean(ops.square(activation), axis=axes),
     )

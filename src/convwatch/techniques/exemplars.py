@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from convwatch.techniques import autodiff
 from convwatch.techniques.extractor import feature_extractor
 from convwatch.techniques.layers import filter_indices, resolve
 from convwatch.techniques.receptive_field import layer_grid
@@ -132,11 +133,11 @@ def _running_top_k(peak, images, chosen, k: int, batch_size: int):
         (np.full((k, c.size), -np.inf, np.float32), np.zeros((k, c.size), np.int64)) for c in chosen
     ]
     for begin in range(0, len(images), batch_size):
-        peaks = peak(tf.constant(images[begin : begin + batch_size], tf.float32))
+        peaks = peak(images[begin : begin + batch_size].astype(np.float32, copy=False))
         for i, (values, filters) in enumerate(zip(peaks, chosen, strict=True)):
             best, index = tops[i]
             # Earlier entries first and a stable sort: ties keep the earlier image.
-            values = np.concatenate([best, values.numpy()[:, filters]])
+            values = np.concatenate([best, values[:, filters]])
             ids = np.arange(begin, begin + len(values) - k)[:, None] + np.zeros_like(index[:1])
             ids = np.concatenate([index, ids])
             order = np.argsort(-values, axis=0, kind="stable")[:k]
@@ -150,23 +151,21 @@ def _reducer(model, paths: tuple[str, ...], images: np.ndarray):
     per_model = _REDUCERS.setdefault(model, {})
     if paths not in per_model:
         extractor = feature_extractor(model, list(paths), sample=images[:1])
-        signature = [tf.TensorSpec((None, *images.shape[1:]), tf.float32)]
 
         def activations(batch):  # [(B, positions, K)]
             outputs = keras.tree.flatten(extractor(batch, training=False))
-            return [tf.reshape(out, [tf.shape(batch)[0], -1, out.shape[-1]]) for out in outputs]
+            return [ops.reshape(out, (ops.shape(batch)[0], -1, out.shape[-1])) for out in outputs]
 
         # The pass over every probe image keeps only the maxima (an argmax over all the maps
         # costs more than the network); the positions are found afterwards, on the winning
-        # images alone. No autograph: there is no control flow to convert.
-        @tf.function(input_signature=signature, autograph=False)
+        # images alone.
         def peak(batch):
-            return [tf.reduce_max(out, axis=1) for out in activations(batch)]
+            return [ops.max(out, axis=1) for out in activations(batch)]
 
-        @tf.function(input_signature=signature, autograph=False)
         def argmax(batch):
-            return [tf.argmax(out, axis=1, output_type=tf.int32) for out in activations(batch)]
+            return [ops.cast(ops.argmax(out, axis=1), "int32") for out in activations(batch)]
 
+        peak, argmax = (autodiff.compile_function(f, [extractor]) for f in (peak, argmax))
         sizes = [tuple(out.shape[1:]) for out in extractor.outputs]
         per_model[paths] = (peak, argmax, sizes)
     return per_model[paths]
@@ -178,12 +177,12 @@ def _flat_positions(argmax, images, indices, chosen, batch_size) -> list[np.ndar
     flat = [np.zeros(index.shape, np.int64) for index in indices]
     for begin in range(0, len(winners), batch_size):
         chunk = winners[begin : begin + batch_size]
-        found = argmax(tf.constant(images[chunk], tf.float32))  # per layer (b, K)
+        found = argmax(images[chunk].astype(np.float32, copy=False))  # per layer (b, K)
         for spots, where, index, filters in zip(flat, found, indices, chosen, strict=True):
             rows = np.searchsorted(chunk, index)  # where each exemplar's image is in the chunk
             inside = (rows < len(chunk)) & (chunk[np.minimum(rows, len(chunk) - 1)] == index)
             f, j = np.nonzero(inside)
-            spots[f, j] = where.numpy()[rows[f, j], filters[f]]
+            spots[f, j] = where[rows[f, j], filters[f]]
     return flat
 
 

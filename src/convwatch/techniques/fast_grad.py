@@ -1,4 +1,5 @@
-"""Layer wrappers with the same forward values and a faster input gradient (TensorFlow only).
+"""Layer wrappers with the same forward values and a faster input gradient (TensorFlow only:
+the slow kernels below are TensorFlow's; on JAX and PyTorch the layers keep their own gradient).
 
 Gradient ascent on images (`maximize_filters`) is all input gradients; two of them are slow
 with TensorFlow's oneDNN CPU kernels on small conv nets, measured on the 30/15 MNIST net:
@@ -20,7 +21,6 @@ that does not qualify keeps TensorFlow's gradient.
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 MAX_INPUT_CHANNELS = 4  # beyond this the depthwise intermediate (out x in channels) grows
 
@@ -30,6 +30,8 @@ def fast_version(layer, x, activation: bool = True):
 
     `activation=False` asks for a Conv2D's output before its activation (the pre-activation
     `maximize_filters` climbs); a pooling layer has no activation, so it then gets None."""
+    if keras.backend.backend() != "tensorflow":
+        return None
     shape = getattr(x, "shape", None)  # None for a list of inputs (Concatenate, Add, ...)
     if shape is None or len(shape) != 4 or None in tuple(shape[1:3]):
         return None  # the gradients below need a known height and width
@@ -76,6 +78,8 @@ class FastGradConv2D(keras.layers.Layer):
         self.apply_activation = activation
 
     def call(self, x):
+        import tensorflow as tf
+
         conv = self.conv
         kernel = tf.convert_to_tensor(conv.kernel)  # (kh, kw, C, K)
         kh, kw, c_in, c_out = kernel.shape
@@ -120,6 +124,8 @@ class FastGradMaxPooling2D(keras.layers.Layer):
         self.pool = pool
 
     def call(self, x):
+        import tensorflow as tf
+
         ph, pw = self.pool.pool_size
 
         def upsample(t):  # (n, h, w, c) -> (n, h * ph, w * pw, c), each value repeated

@@ -3,17 +3,25 @@
 After keras.io's `make_gradcam_heatmap`, batched: each feature map of the layer is weighted by
 the mean gradient of the class score over its positions, the weighted maps are summed, the
 negative part dropped, and the map is scaled to [0, 1] and resized to the image. The layer may
-sit inside a nested model (a backbone): the sub-model comes from `feature_extractor`.
+sit inside a nested model (a backbone).
+
+The gradient with respect to the layer's maps is the gradient with respect to a zero added to
+them: JAX differentiates functions of their inputs only, so the layer's call is wrapped, while
+the model is traced (on PyTorch: called), to add that zero and keep its output. One
+formulation for every backend.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import tensorflow as tf
+import contextlib
 
-from convwatch.techniques.class_score import check_inputs, class_scores, compiled
+import numpy as np
+from keras import ops
+
+from convwatch.techniques import autodiff
+from convwatch.techniques.class_score import check_inputs, class_scores, compiled, first_output
 from convwatch.techniques.extractor import feature_extractor
-from convwatch.techniques.layers import find_layers, resolve
+from convwatch.techniques.layers import find_layers, get_layer, resolve
 
 
 def grad_cam(model, images, classes=None, layer: str | None = None) -> np.ndarray:
@@ -38,31 +46,46 @@ def grad_cam(model, images, classes=None, layer: str | None = None) -> np.ndarra
         layer = convs[-1]
     path = resolve(model, [layer])[0]
     run = compiled(model, ("grad_cam", path, x.shape[1:]), lambda: _cam(model, path, x))
-    return run(x, c).numpy()
+    return run(x, c)
 
 
 def _cam(model, path: str, x):
-    # The model's last top-level layer gives its output, so one call yields both tensors.
-    extractor = feature_extractor(model, [path, model.layers[-1].name], sample=x)
-    if len(extractor.outputs[0].shape) != 4:
+    maps_shape = tuple(feature_extractor(model, [path], sample=x).outputs[0].shape[1:])
+    if len(maps_shape) != 3 or None in maps_shape:
         raise ValueError(
-            f"Grad-CAM needs a layer with (N, h, w, F) output; {path!r} gives "
-            f"{tuple(extractor.outputs[0].shape)}."
+            f"Grad-CAM needs a layer with (N, h, w, F) output; {path!r} gives (N, *{maps_shape})."
         )
-    spec = tf.TensorSpec((None, *x.shape[1:]), tf.float32)
+    layer = get_layer(model, path)
 
-    @tf.function(input_signature=[spec, tf.TensorSpec((None,), tf.int32)])
     def cam(images, classes):
-        # The tape watches the weights, so it records the path from `maps` to the scores.
-        with tf.GradientTape() as tape:
-            maps, predictions = extractor(images, training=False)
+        def total(delta):
+            with _added_to_output(layer, delta) as seen:
+                predictions = first_output(model(images, training=False))
             scores, _ = class_scores(predictions, classes)
-            total = tf.reduce_sum(scores)
-        grads = tape.gradient(total, maps)  # (N, h, w, F)
-        weights = tf.reduce_mean(grads, axis=[1, 2], keepdims=True)
-        heat = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
-        heat = tf.image.resize(heat, x.shape[1:3], method="bilinear")[..., 0]
-        peak = tf.reduce_max(heat, axis=[1, 2], keepdims=True)
-        return tf.math.divide_no_nan(heat, peak)
+            return ops.sum(scores), seen[0]
 
-    return cam
+        delta = ops.zeros((ops.shape(images)[0], *maps_shape), dtype="float32")
+        grads, maps = autodiff.gradient(total, delta)  # (N, h, w, F) both
+        weights = ops.mean(grads, axis=(1, 2), keepdims=True)
+        heat = ops.relu(ops.sum(weights * maps, axis=-1, keepdims=True))
+        heat = ops.image.resize(heat, x.shape[1:3], interpolation="bilinear")[..., 0]
+        peak = ops.max(heat, axis=(1, 2), keepdims=True)
+        return ops.divide_no_nan(heat, peak)
+
+    return autodiff.compile_function(cam, [model])
+
+
+@contextlib.contextmanager
+def _added_to_output(layer, delta):
+    """Within the block, `layer`'s output is its own plus `delta`; the list yielded gets it."""
+    plain, seen = layer.call, []
+
+    def call(*args, **kwargs):
+        seen.append(plain(*args, **kwargs) + delta)
+        return seen[-1]
+
+    layer.call = call  # an instance attribute shadows the class's call
+    try:
+        yield seen
+    finally:
+        del layer.call

@@ -3,9 +3,11 @@
 A guided ReLU passes a gradient back only where its forward input was positive (the ordinary
 ReLU rule) AND the gradient arriving from above is positive. Keras 3 has no gradient-override
 registry, so the compiled gradient is traced while every plain ReLU of the model is swapped for
-one with that custom gradient: `activation="relu"` on any layer (Conv2D, Dense, Activation)
-and `keras.layers.ReLU()` layers with default settings. The swap lasts only for the trace and
-is undone at once; the traced graph keeps reading the model's live weights.
+one with that custom gradient (`keras.ops.custom_gradient`, on every backend):
+`activation="relu"` on any layer (Conv2D, Dense, Activation) and `keras.layers.ReLU()` layers
+with default settings. The swap lasts only for the model call being traced (on PyTorch, which
+does not trace, for each call) and is undone at once; the compiled function keeps reading the
+model's live weights.
 """
 
 from __future__ import annotations
@@ -14,21 +16,22 @@ import contextlib
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from convwatch.techniques.class_score import check_inputs, compiled
 from convwatch.techniques.layers import walk
 from convwatch.techniques.saliency import input_gradient
 
 
-@tf.custom_gradient
+@ops.custom_gradient
 def guided_relu(x):
     """ReLU forward; backward, `dy` only where both `x > 0` and `dy > 0`."""
 
-    def gradient(dy):
-        return dy * tf.cast(x > 0, dy.dtype) * tf.cast(dy > 0, dy.dtype)
+    def gradient(*args, upstream=None):  # dy: TensorFlow and JAX pass it first, torch by name
+        dy = args[0] if upstream is None else upstream
+        return dy * ops.cast(x > 0, dy.dtype) * ops.cast(dy > 0, dy.dtype)
 
-    return tf.nn.relu(x), gradient
+    return ops.relu(x), gradient
 
 
 def _guided_relu_call(inputs, *args, **kwargs):
@@ -80,12 +83,5 @@ def guided_backprop(model, images, classes=None) -> np.ndarray:
         float32 `(N, H, W, C)`, signed (show it with `plots.interpretation.signed_image`).
     """
     x, c = check_inputs("guided_backprop", model, images, classes)
-    gradient = compiled(model, ("guided_backprop", x.shape[1:]), lambda: _traced(model, x))
-    return gradient(x, c)[0].numpy()
-
-
-def _traced(model, x):
-    gradient = input_gradient(model, x)
-    with guided_relus(model):
-        gradient.get_concrete_function()  # trace now, while the ReLUs are guided
-    return gradient
+    gradient = compiled(model, ("guided_backprop",), lambda: input_gradient(model, guided_relus))
+    return gradient(x, c)[0]

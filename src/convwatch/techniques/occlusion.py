@@ -15,8 +15,9 @@ in front of the background, so on the background itself it changes nothing.
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from convwatch.techniques import autodiff
 from convwatch.techniques.class_score import check_inputs, class_scores, compiled, first_output
 
 
@@ -86,35 +87,31 @@ def occlusion_map(
     if not np.isfinite(fill):
         raise ValueError(f"fill must be a finite number. Received: fill={fill}")
     masks = patch_masks(x.shape[1], x.shape[2], int(patch), int(stride))
-    run = compiled(model, ("occlusion", x.shape[1:]), lambda: _occlude(model, x))
+    run = compiled(model, ("occlusion",), lambda: _occlude(model))
     per_call = max(1, batch_size // len(masks))
     maps = [
-        run(x[i : i + per_call], c[i : i + per_call], masks, np.float32(fill)).numpy()
+        run(x[i : i + per_call], c[i : i + per_call], masks, np.float32(fill))
         for i in range(0, len(x), per_call)
     ]
     return np.concatenate(maps)
 
 
-def _occlude(model, x):
-    image = tf.TensorSpec((None, *x.shape[1:]), tf.float32)
-    signature = [image, tf.TensorSpec((None,), tf.int32), tf.TensorSpec((None, *x.shape[1:3]))]
-
-    @tf.function(input_signature=[*signature, tf.TensorSpec((), tf.float32)])
+def _occlude(model):
     def occlude(images, classes, masks, fill):
-        shape = tf.shape(images)
-        n, p = shape[0], tf.shape(masks)[0]
+        height, width = images.shape[1:3]
+        p = ops.shape(masks)[0]
         clean, classes = class_scores(first_output(model(images, training=False)), classes)
         cover = masks[None, :, :, :, None]  # (1, P, H, W, 1)
         patched = images[:, None] * (1.0 - cover) + fill * cover  # (n, P, H, W, C)
-        patched = tf.reshape(patched, tf.concat([[n * p], shape[1:]], axis=0))
+        patched = ops.reshape(patched, (-1, *images.shape[1:]))
         scores, _ = class_scores(
-            first_output(model(patched, training=False)), tf.repeat(classes, p)
+            first_output(model(patched, training=False)), ops.repeat(classes, p)
         )
-        drops = clean[:, None] - tf.reshape(scores, [n, p])  # (n, P)
-        flat = tf.reshape(masks, [p, -1])
-        total = tf.matmul(drops, flat)  # each pixel: the sum of the drops of patches over it
-        count = tf.reduce_sum(flat, axis=0)
-        heat = tf.math.divide_no_nan(total, count[None])
-        return tf.reshape(heat, tf.stack([n, shape[1], shape[2]]))
+        drops = clean[:, None] - ops.reshape(scores, (-1, p))  # (n, P)
+        flat = ops.reshape(masks, (p, -1))
+        total = ops.matmul(drops, flat)  # each pixel: the sum of the drops of patches over it
+        count = ops.sum(flat, axis=0)
+        heat = ops.divide_no_nan(total, count[None])
+        return ops.reshape(heat, (-1, height, width))
 
-    return occlude
+    return autodiff.compile_function(occlude, [model])

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 JITTER_PER_PIXEL = 1 / 16  # jitter = floor(S / 16) pixels
 BLUR_PER_PIXEL = 1 / 20  # blur sigma = S / 20 pixels
@@ -50,12 +50,12 @@ def gaussian_taps(sigma: float) -> np.ndarray:
     return (taps / taps.sum()).astype(np.float32)
 
 
-def blur(images: tf.Tensor, taps: tf.Tensor) -> tf.Tensor:
+def blur(images, taps):
     """Separable Gaussian blur of `(N, H, W, C)` with 1-D `taps`, zero padding ("same")."""
     channels = images.shape[-1]
     radius = taps.shape[0] // 2
-    rows = tf.tile(tf.reshape(taps, [-1, 1, 1, 1]), [1, 1, channels, 1])
-    cols = tf.reshape(rows, [1, -1, channels, 1])
-    padded = tf.pad(images, [[0, 0], [radius, radius], [radius, radius], [0, 0]])
-    out = tf.nn.depthwise_conv2d(padded, rows, [1, 1, 1, 1], "VALID")
-    return tf.nn.depthwise_conv2d(out, cols, [1, 1, 1, 1], "VALID")
+    rows = ops.tile(ops.reshape(taps, (-1, 1, 1, 1)), (1, 1, channels, 1))
+    cols = ops.reshape(rows, (1, -1, channels, 1))
+    padded = ops.pad(images, ((0, 0), (radius, radius), (radius, radius), (0, 0)))
+    out = ops.depthwise_conv(padded, rows, strides=1, padding="valid")
+    return ops.depthwise_conv(out, cols, strides=1, padding="valid")

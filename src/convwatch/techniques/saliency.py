@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import tensorflow as tf
+import contextlib
 
+import numpy as np
+from keras import ops
+
+from convwatch.techniques import autodiff
 from convwatch.techniques.class_score import check_inputs, class_scores, compiled, first_output
 
 
@@ -37,31 +40,34 @@ def saliency_map(
     x, c = check_inputs("saliency_map", model, images, classes)
     if smooth_samples < 0:
         raise ValueError(f"smooth_samples must be >= 0. Received: smooth_samples={smooth_samples}")
-    gradient = compiled(model, ("input_gradient", x.shape[1:]), lambda: input_gradient(model, x))
+    gradient = compiled(model, ("input_gradient",), lambda: input_gradient(model))
     if smooth_samples == 0:
-        return np.abs(gradient(x, c)[0].numpy()).max(axis=-1)
+        return np.abs(gradient(x, c)[0]).max(axis=-1)
     # Noisy copies of each image, predicted class taken from the clean image.
-    c = gradient(x, c)[1].numpy()
+    c = gradient(x, c)[1]
     spread = (x.max(axis=(1, 2, 3)) - x.min(axis=(1, 2, 3))).reshape(-1, 1, 1, 1, 1)
     rng = np.random.default_rng(seed)
     noisy = x[:, None] + rng.normal(size=(len(x), smooth_samples, *x.shape[1:])) * noise * spread
     grads = gradient(
         noisy.reshape(-1, *x.shape[1:]).astype(np.float32), np.repeat(c, smooth_samples)
     )
-    grads = grads[0].numpy().reshape(len(x), smooth_samples, *x.shape[1:]).mean(axis=1)
+    grads = grads[0].reshape(len(x), smooth_samples, *x.shape[1:]).mean(axis=1)
     return np.abs(grads).max(axis=-1)
 
 
-def input_gradient(model, x):
-    """A compiled `(images, classes) -> (d score / d images, classes)` for images like `x`."""
-    spec = tf.TensorSpec((None, *x.shape[1:]), tf.float32)
+def input_gradient(model, through=contextlib.nullcontext):
+    """A compiled `(images, classes) -> (d score / d images, classes)`.
 
-    @tf.function(input_signature=[spec, tf.TensorSpec((None,), tf.int32)])
-    def gradient(images, classes):
-        with tf.GradientTape(watch_accessed_variables=False) as tape:
-            tape.watch(images)
-            scores, classes = class_scores(first_output(model(images, training=False)), classes)
-            total = tf.reduce_sum(scores)  # images do not interact: each gets its own gradient
-        return tape.gradient(total, images), classes
+    `through(model)` is a context the model is called in, while it is traced (on PyTorch: on
+    every call); guided backpropagation swaps the model's ReLUs in it."""
 
-    return gradient
+    def run(images, classes):
+        def total(images):
+            with through(model):
+                outputs = model(images, training=False)
+            scores, chosen = class_scores(first_output(outputs), classes)
+            return ops.sum(scores), chosen  # images do not interact: each its own gradient
+
+        return autodiff.gradient(total, images)
+
+    return autodiff.compile_function(run, [model])
