@@ -44,16 +44,26 @@ format: setup
 	$(VENV)/bin/ruff check --fix src tests experiments bench
 	$(VENV)/bin/ruff format src tests experiments bench
 
-# Everything on TensorFlow, then the techniques and captures on each other Keras backend
-# (BACKENDS="" leaves them out; tests/techniques/test_across_backends.py compares their maps).
+# Everything on TensorFlow, then the tests of what runs differently on each other Keras backend
+# (the techniques that call the model, and the captures), leaving out the measurements of
+# results, which test_across_backends.py shows equal; BACKENDS="" leaves these runs out. JAX
+# keeps its compiled functions in .venv/jax-cache: the same shapes compile once.
 BACKENDS ?= jax torch
-BACKEND_TESTS ?= tests/techniques tests/callbacks
+BACKEND_TESTS ?= tests/techniques/interpretation tests/techniques/test_autodiff.py \
+	tests/techniques/test_maximize.py tests/techniques/test_exemplars.py \
+	tests/techniques/test_deep_dream.py tests/techniques/test_style_transfer.py \
+	tests/techniques/test_activations.py tests/techniques/test_any_size.py \
+	tests/techniques/test_pre_activation.py tests/techniques/test_receptive_field.py \
+	tests/techniques/test_backbones.py tests/callbacks
+JAX_CACHE := JAX_COMPILATION_CACHE_DIR=$(abspath $(VENV))/jax-cache \
+	JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=0
 
 test: lint
 	CONVWATCH_OFFLINE=1 $(PY) -m pytest -q
 	for backend in $(BACKENDS); do \
 		echo "== the techniques and captures on KERAS_BACKEND=$$backend"; \
-		CONVWATCH_OFFLINE=1 KERAS_BACKEND=$$backend $(PY) -m pytest -q $(BACKEND_TESTS) || exit 1; \
+		CONVWATCH_OFFLINE=1 KERAS_BACKEND=$$backend $(JAX_CACHE) \
+			$(PY) -m pytest -q -m "not measure" $(BACKEND_TESTS) || exit 1; \
 	done
 
 # Ratios measured side by side in one process (see bench/); never part of `make test`.

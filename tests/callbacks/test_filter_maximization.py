@@ -54,6 +54,7 @@ def test_every_conv_layer_gets_atlases_and_a_gif(any_model, data, tmp_path):
             assert png.size[0] >= 500 and png.mode == "RGB"
 
 
+@pytest.mark.measure
 def test_the_runners_probe_and_the_atlas_of_a_trained_net(tmp_path):
     from tests.techniques.digits_net import trained_digits_net
 

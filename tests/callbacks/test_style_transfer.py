@@ -55,6 +55,7 @@ def test_arguments_are_checked(tmp_path):
         StyleTransfer(np.zeros((2, 4, 4, 1)), style, out_dir=tmp_path)
 
 
+@pytest.mark.measure
 def test_imagenet_vgg19_from_the_cache_is_used_and_named(tmp_path, monkeypatch):
     # A stand-in weights file (random VGG19 saved as Keras ships it): the network's choice and
     # its layers are under test here, not ImageNet's pictures.

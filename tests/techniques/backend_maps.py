@@ -46,6 +46,7 @@ def maps(net: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
         # one picture per filter: 6 of conv1 (no blur at 3x3), 8 of conv2 (blurred, 8x8 field)
         "maximize_conv1": t.maximize_filters(net, "conv1", steps=10),
         "maximize_conv2": t.maximize_filters(net, "conv2", steps=10, jitter=1),
+        "exemplars": t.top_exemplars(net, "conv2", images, k=3).patches,  # (F, k, h, w, C)
         "deep_dream": t.deep_dream(net, images, "conv2", octaves=2, steps=5, step_size=0.05),
         "style_transfer": t.style_transfer(
             net, images[0], images[1], "conv2", ["conv1", "conv2"], steps=10, pad=2

@@ -30,6 +30,7 @@ def trained():
     return trained_digits_net()
 
 
+@pytest.mark.measure
 @pytest.mark.parametrize("layer", ["conv1", "conv2", "dense2"])
 def test_trained_net_exemplars_are_the_true_top_k(trained, layer):
     model, probe = trained
@@ -44,6 +45,7 @@ def test_trained_net_exemplars_are_the_true_top_k(trained, layer):
     assert all(len(set(row)) == 9 for row in got.index)  # at most one exemplar per image
 
 
+@pytest.mark.measure
 def test_trained_net_dead_filters_never_activate(trained):
     from tests.techniques.digits_net import DEAD
 
@@ -56,6 +58,7 @@ def test_trained_net_dead_filters_never_activate(trained):
         assert np.all(maps[..., ~got.dead].max(axis=(0, 1, 2)) > 0)  # the others do fire
 
 
+@pytest.mark.measure
 def test_patches_are_the_units_receptive_fields(trained):
     model, probe = trained
     got = top_exemplars(model, "conv2", probe, k=4)
@@ -110,6 +113,7 @@ def test_nested_model_and_bad_arguments(nested_functional, images):
         top_exemplars(model, "conv", x[0])
 
 
+@pytest.mark.measure
 def test_several_layers_at_once_equal_one_at_a_time(trained):
     from convwatch.techniques.exemplars import layer_exemplars
 

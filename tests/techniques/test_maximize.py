@@ -269,6 +269,7 @@ def centre_values(model, layer, pictures):
     return maps[np.arange(len(pictures)), row, col, np.arange(len(pictures))]
 
 
+@pytest.mark.measure
 def test_trained_first_layer_pictures_show_their_own_kernels(trained):
     model, probe = trained
     exemplars, pictures, _ = atlas_pictures(model, probe, "conv1")
@@ -282,6 +283,7 @@ def test_trained_first_layer_pictures_show_their_own_kernels(trained):
         assert np.corrcoef(inside.ravel(), kernels[..., f].ravel())[0, 1] >= 0.8, f
 
 
+@pytest.mark.measure
 def test_trained_second_layer_pictures_are_smooth(trained):
     model, probe = trained
     exemplars, pictures, _ = atlas_pictures(model, probe, "conv2")
@@ -292,6 +294,7 @@ def test_trained_second_layer_pictures_are_smooth(trained):
     assert share.max() <= 0.5  # white noise: ~0.8 (measured here: max 0.27)
 
 
+@pytest.mark.measure
 @pytest.mark.parametrize("layer", ["conv1", "conv2"])
 def test_trained_pictures_excite_their_unit_as_much_as_the_best_exemplar(trained, layer):
     model, probe = trained

@@ -116,6 +116,7 @@ def test_bad_arguments(pixels, pair, kwargs, message):
         style_transfer(pixels, **args)
 
 
+@pytest.mark.measure
 def test_a_mirrored_border_keeps_the_edges_from_changing_more_than_the_middle():
     # Without it, the random net's zero padding makes the edge pixels change most (a seam).
     from convwatch.data import photo_image
