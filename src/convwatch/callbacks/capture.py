@@ -71,8 +71,8 @@ class Capture(keras.callbacks.Callback):
     run_options: ClassVar[Mapping[str, Any]] = {}
     # Constructor parameters `from_run` fills from the run; an experiment cannot set them.
     supplied: ClassVar[frozenset[str]] = frozenset({"out_dir"})
-    # The Keras backends the capture runs on; None: any. A capture whose techniques take
-    # gradients with tf.GradientTape names "tensorflow" only, and is refused at train begin
+    # The Keras backends the capture runs on; None: any (every built-in capture). One that
+    # names some (a user's capture written with TensorFlow ops, say) is refused at train begin
     # on another backend, before the first batch, not at its first capture.
     backends: ClassVar[frozenset[str] | None] = None
 
