@@ -110,3 +110,16 @@ def train_end(callback, model):
     callback.set_model(model)
     callback.on_train_begin()
     callback.on_train_end()
+
+
+def fit_seeded(callback, data, epochs: int = 2):
+    """A fresh `sequential()` from seed 0 fitted with `callback`, so that two calls train the
+    same weights: for comparing one capture's files across its ways of running."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = sequential()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x, y = data
+    model.fit(x, y, epochs=epochs, batch_size=16, verbose=0, callbacks=[callback])
+    return model

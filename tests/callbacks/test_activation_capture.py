@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -59,15 +58,10 @@ def test_bad_arguments_are_named():
 
 def test_background_inline_and_live_model_write_the_same_files(data, tmp_path, monkeypatch):
     from convwatch.callbacks import activation_capture
-    from tests.callbacks.conftest import sequential
+    from tests.callbacks.conftest import fit_seeded
 
     def run(folder):
-        keras.utils.set_random_seed(0)
-        model = sequential()
-        model.compile("adam", "sparse_categorical_crossentropy")
-        x, y = data
-        callback = ActivationCapture(x[:3], out_dir=folder)
-        model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[callback])
+        fit_seeded(ActivationCapture(data[0][:3], out_dir=folder), data)
         files = sorted(p.name for p in folder.iterdir())
         return files, {n: read_npz(folder / n) for n in files if n.endswith(".npz")}
 

@@ -78,3 +78,40 @@ def test_train_end_captures_capture_the_last_epoch_once(seq, data, tmp_path):
     once = Heavy(tmp_path)
     seq.fit(*data, epochs=2, batch_size=16, verbose=0, callbacks=[once])
     assert once.tags == ["epoch002"]
+
+
+@pytest.fixture
+def mixed_precision():
+    import keras
+
+    keras.config.set_dtype_policy("mixed_float16")
+    yield
+    keras.config.set_dtype_policy("float32")
+
+
+def test_background_work_keeps_the_models_dtype_policy(
+    mixed_precision, data, tmp_path, monkeypatch
+):
+    """Keras' dtype policy is per thread; the lanes' model copies must still compute in the
+    model's own (float16 here), exactly as the live model and the inline path do."""
+    import numpy as np
+
+    from convwatch.base.atomic import read_npz
+    from convwatch.callbacks import ActivationCapture, FilterMaximization
+    from convwatch.techniques import layer_outputs
+    from tests.callbacks.conftest import fit_seeded
+
+    x = data[0]
+    model = fit_seeded(ActivationCapture(x[:3], out_dir=tmp_path / "maps"), data, epochs=1)
+    captured = read_npz(tmp_path / "maps" / "activations_epoch001.npz")
+    for name, expected in layer_outputs(model, x[:3]).items():
+        assert captured[name].dtype == expected.dtype == np.float16
+        np.testing.assert_array_equal(captured[name], expected)
+
+    fit_seeded(FilterMaximization(x[:20], out_dir=tmp_path / "bg"), data, epochs=1)
+    monkeypatch.setenv("CONVWATCH_BACKGROUND", "0")
+    fit_seeded(FilterMaximization(x[:20], out_dir=tmp_path / "inline"), data, epochs=1)
+    background, inline = (read_npz(tmp_path / f / "conv_epoch001.npz") for f in ("bg", "inline"))
+    assert sorted(background) == sorted(inline)
+    for key, value in background.items():
+        np.testing.assert_array_equal(inline[key], value)

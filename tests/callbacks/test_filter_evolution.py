@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -73,15 +72,10 @@ def test_a_layer_without_a_conv_kernel_is_refused(seq, data, tmp_path):
 
 
 def test_background_and_inline_snapshots_are_equal(data, tmp_path, monkeypatch):
-    from tests.callbacks.conftest import sequential
+    from tests.callbacks.conftest import fit_seeded
 
     def run(folder):
-        keras.utils.set_random_seed(0)
-        model = sequential()
-        model.compile("adam", "sparse_categorical_crossentropy")
-        x, y = data
-        callback = FilterEvolution(out_dir=folder, probe=x[:1])
-        model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[callback])
+        fit_seeded(FilterEvolution(out_dir=folder, probe=data[0][:1]), data)
         with Image.open(folder / "conv_feature_maps.gif") as gif:
             assert gif.n_frames == 3
         return read_npz(folder / "conv_kernels.npz")

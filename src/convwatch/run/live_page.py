@@ -31,7 +31,6 @@ import keras
 
 from convwatch.base import layout
 from convwatch.base.background import Lane
-from convwatch.report import pages
 from convwatch.run import publish
 
 logger = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class LivePage(keras.callbacks.Callback):
             publish.write_run_page(self.run)
             if above:
                 if (self.run.parent / layout.SWEEP_JSON).is_file():
-                    pages.write_sweep_page_alone(self.run.parent)
+                    publish.write_sweep_page_alone(self.run.parent)
                 publish.refresh_results_above(self.run)
         except Exception as error:
             logger.warning(f"report page not written (live page): {type(error).__name__}: {error}")

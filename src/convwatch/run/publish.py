@@ -42,6 +42,12 @@ def write_sweep_page(sweep: str | os.PathLike[str]) -> None:
         pages.write_sweep_report(sweep)
 
 
+def write_sweep_page_alone(sweep: str | os.PathLike[str]) -> None:
+    """`<sweep>/index.html` alone, its runs' pages left as they are (a point's live page)."""
+    with _page_errors_logged("write_sweep_page_alone"):
+        pages.write_sweep_page_alone(sweep)
+
+
 def write_results_page(root: str | os.PathLike[str]) -> None:
     """`<root>/index.html`, the list of every run below `root`."""
     with _page_errors_logged("write_results_index"):
