@@ -59,3 +59,14 @@ def test_same_shapes_give_the_same_size_and_no_exemplars_is_fine():
 def test_one_entry_per_filter():
     with pytest.raises(ValueError, match="one entry per filter"):
         filter_atlas(np.zeros((3, 5, 5, 1)), [0, 1])
+
+
+def test_pictures_and_patches_larger_than_a_tile_are_shrunk_to_fit():
+    import numpy as np
+
+    from convwatch.plots import filter_atlas
+
+    rng = np.random.default_rng(0)
+    small = filter_atlas(rng.random((2, 96, 96, 3)), [0, 1], rng.random((2, 9, 40, 40, 3)))
+    large = filter_atlas(rng.random((2, 224, 224, 3)), [0, 1], rng.random((2, 9, 224, 224, 3)))
+    assert large.shape == small.shape  # the same tiles, whatever the receptive field

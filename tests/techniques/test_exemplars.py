@@ -125,3 +125,17 @@ def test_several_layers_at_once_equal_one_at_a_time(trained):
         alone = top_exemplars(model, name, probe, k=5, filters=filters, batch_size=300)
         for field in ("filters", "patches", "index", "position", "activation", "dead"):
             np.testing.assert_array_equal(getattr(together[name], field), getattr(alone, field))
+
+
+def test_a_unit_that_sees_more_than_the_image_has_the_whole_image_as_its_patch():
+    import keras
+
+    # four 5x5 convolutions: each unit's field is 17 px, more than the 12 px image
+    model = keras.Sequential(
+        [keras.Input((12, 12, 3))]
+        + [keras.layers.Conv2D(2, 5, padding="same", name=f"c{i}") for i in range(4)]
+    )
+    images = np.random.default_rng(0).random((5, 12, 12, 3), dtype=np.float32)
+    found = top_exemplars(model, "c3", images, k=2)
+    assert found.patches.shape == (2, 2, 12, 12, 3)
+    np.testing.assert_array_equal(found.patches[0, 0], images[found.index[0, 0]])

@@ -14,17 +14,32 @@ from convwatch.base.ranges import NonNegativeInt, PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
-from convwatch.plots import caption_frame, feature_map_mural, to_uint8_frame
+from convwatch.plots import channel_mural
 from convwatch.techniques import layer_outputs
+from convwatch.techniques.channels import most_active
+from convwatch.techniques.memory import footprint
+from convwatch.techniques.stages import default_layers
+
+MEGABYTE = 2**20
 
 
 class ActivationCapture(Capture):
     """Saves the outputs of chosen layers for a fixed probe batch on a schedule.
 
-    Each capture writes `activations_<tag>.npz` (one array per layer, keyed by its file-safe
-    name, for the whole probe batch; load with `allow_pickle=False`) and, for every layer with
-    spatial output, `<layer>_<tag>.png`: a mural of the feature maps of probe image
-    `image_index`. Tags are `epoch000` (untrained), `epoch001`, ... or `step000100`, ...
+    Each capture writes, for every layer with spatial output, `<layer>_<tag>.png`: a mural of
+    probe image `image_index`'s feature maps, each tile labelled with its channel index and at
+    least 16 px on its short side; a layer of more than `max_channels` channels shows the
+    `max_channels` most active on the probe batch (largest mean square), not the first ones.
+    And `activations_<tag>.npz` (load with `allow_pickle=False`): per layer, keyed by its
+    file-safe name, its outputs as float16 for exactly the channels its mural shows, with
+    `<name>_channels` their indices, for as many probe images as keep the file within
+    `max_megabytes` (at least image `image_index`; `probe_index` says which). Tags are
+    `epoch000` (untrained), `epoch001`, ... or `step000100`, ...
+
+    By default a model with one conv, pooling or Dense layer per spatial resolution (a small
+    net) has all of those captured; a deeper one (a ResNet, a MobileNet) one layer per stage,
+    the last at each resolution (`convwatch.techniques.stages`). The forward pass takes as many
+    probe images at a time as the network's activations allow within 256 MB.
 
     The training thread only copies the weights; the forward pass (on a private copy of the
     model, `model_copy.py`), the murals and the files are background work, done when `fit`
@@ -34,11 +49,13 @@ class ActivationCapture(Capture):
     Args:
         probe: a batch of model inputs, `(N, H, W, C)`, kept fixed over training.
         layers: layer names (nested layers as `outer/inner`). Defaults to every Conv2D,
-            pooling and Dense layer.
+            pooling and Dense layer of a small net, one layer per stage of a deep one.
         every_n_epochs: capture every this many epochs; 0 or None disables. Defaults to 1.
         every_n_steps: capture every this many batches; 0 or None disables. Defaults to None.
         out_dir: folder to write to; created when first needed.
         image_index: which probe image the murals show. Defaults to 0.
+        max_channels: most feature maps shown (and saved) per layer. Defaults to 64.
+        max_megabytes: about the most one capture's NPZ holds. Defaults to 10.
 
     Example:
         >>> cb = ActivationCapture(x_test[:8], out_dir="run/activations")  # doctest: +SKIP
@@ -66,6 +83,8 @@ class ActivationCapture(Capture):
         every_n_steps: Every = None,
         out_dir: str | os.PathLike[str] = "activations",
         image_index: NonNegativeInt = 0,
+        max_channels: PositiveInt = 64,
+        max_megabytes: PositiveInt = 10,
     ):
         super().__init__(out_dir, every_n_epochs, every_n_steps)
         self.probe = np.asarray(probe)
@@ -78,6 +97,8 @@ class ActivationCapture(Capture):
             )
         self.layers = list(layers) if layers is not None else None
         self.image_index = image_index
+        self.max_channels = max_channels
+        self.max_megabytes = max_megabytes
         self.reset()
 
     needs_built_model = False  # calling the model on the probe builds it
@@ -86,30 +107,79 @@ class ActivationCapture(Capture):
         self.captured = []
         self._copy: ModelCopy | None = None
         self._copied = False
+        self._chosen: list[str] | None = None  # the layers, chosen at the first capture
+        self._batch = 1
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
         if not self._copied and self.model.built:  # once per fit: cloning needs the live model
             self._copy, self._copied = private_copy(self.model), True
         if self._copy is not None:
+            self._choose(self.model)
             self.later(self._read_copy, tag, snapshot(self.model))
         else:  # unbuilt (the probe builds it) or not copyable: the forward pass here
-            self.later(self._write, tag, layer_outputs(self.model, self.probe, self.layers))
+            self.later(self._write, tag, self._forward(self.model))
         self.captured.append(tag)
+
+    def _choose(self, model) -> None:
+        """The layers and the forward batch, once per fit (the model is built by now)."""
+        if self._chosen is not None:
+            return
+        layer_outputs(model, self.probe[:1], self.layers)  # builds a model never called
+        shape = self.probe.shape[1:]
+        chosen = self.layers or default_layers(model, ("conv", "pool", "dense"), shape)
+        self._chosen = list(chosen)
+        self._batch = footprint(model, shape).forward_batch()
+
+    def _forward(self, model) -> dict[str, np.ndarray]:
+        self._choose(model)
+        return layer_outputs(model, self.probe, self._chosen, batch_size=self._batch)
 
     def _read_copy(self, tag: str, weights: list[np.ndarray]) -> None:
         with self._copy.loaded(weights) as model:
-            outputs = layer_outputs(model, self.probe, self.layers)
+            outputs = self._forward(model)
         self._write(tag, outputs)
 
     def _write(self, tag: str, outputs: dict[str, np.ndarray]) -> None:
         """The capture's NPZ, and a mural PNG per layer with spatial output (background)."""
-        atomic.write_npz(
-            self.path(f"activations_{tag}.npz"),
-            {file_stem(name): value for name, value in outputs.items()},
-        )
-        for name, value in outputs.items():
-            if value.ndim != 4:
+        shown = {name: self._shown(value) for name, value in outputs.items()}
+        arrays: dict[str, np.ndarray] = {}
+        for name, (value, channels) in shown.items():
+            arrays[file_stem(name)] = value
+            if channels is not None:
+                arrays[f"{file_stem(name)}_channels"] = channels
+        keep = self._kept_images(sum(v.nbytes for v, _ in shown.values()) // len(self.probe))
+        arrays = {k: v[keep] if k in _stems(shown) else v for k, v in arrays.items()}
+        atomic.write_npz(self.path(f"activations_{tag}.npz"), {**arrays, "probe_index": keep})
+        for name, (value, channels) in shown.items():
+            if channels is None:
                 continue
-            grid = feature_map_mural(value[self.image_index])
-            frame = caption_frame(to_uint8_frame(grid, cmap="viridis"), f"{name}  {tag}")
-            atomic.write_png(self.path(f"{file_stem(name)}_{tag}.png"), frame)
+            title = f"{name}  {tag}: {_maps_shown(len(channels), outputs[name].shape[-1])}"
+            mural = channel_mural(value[self.image_index], channels, title)
+            atomic.write_png(self.path(f"{file_stem(name)}_{tag}.png"), mural)
+
+    def _shown(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """`(float16 outputs of the channels shown, their indices)`; all of a vector, no
+        indices."""
+        if value.ndim != 4:
+            return value.astype(np.float16), None
+        channels = most_active(value, self.max_channels)
+        return value[..., channels].astype(np.float16), channels
+
+    def _kept_images(self, per_image: int) -> np.ndarray:
+        """The probe images the NPZ keeps: the first ones within `max_megabytes`, and always
+        image `image_index`."""
+        count = max(1, min(len(self.probe), self.max_megabytes * MEGABYTE // max(per_image, 1)))
+        keep = np.arange(count)
+        if self.image_index >= count:
+            keep[-1] = self.image_index
+        return keep
+
+
+def _maps_shown(shown: int, total: int) -> str:
+    if shown == total:
+        return f"all {total} maps"
+    return f"the {shown} most active of {total} maps"
+
+
+def _stems(shown: dict[str, tuple]) -> set[str]:
+    return {file_stem(name) for name in shown}

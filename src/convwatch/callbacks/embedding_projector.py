@@ -13,9 +13,9 @@ from convwatch.callbacks import embedding_files as files
 from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.techniques import embed, layer_outputs, penultimate_layer
+from convwatch.techniques.memory import footprint
 
 METHODS = ("pca", "tsne")
-FORWARD_CHUNK = 250  # images per forward pass of the snapshot
 
 
 class EmbeddingProjector(Capture):
@@ -157,7 +157,9 @@ class EmbeddingProjector(Capture):
     def _snapshot(self, tag: str, epoch: int, final: bool) -> None:
         """The layer's outputs now (the training thread's only work); the rest, later."""
         layer = self.layer or penultimate_layer(self.model)
-        outputs = layer_outputs(self.model, self.data, [layer], batch_size=FORWARD_CHUNK)[layer]
+        # As many images at a time as the network's activations allow (memory.py).
+        batch = footprint(self.model, self.data.shape[1:]).forward_batch()
+        outputs = layer_outputs(self.model, self.data, [layer], batch_size=batch)[layer]
         features = np.array(outputs, dtype=np.float32).reshape(len(self.data), -1)  # a copy
         self._last_tag, self._last_final = tag, final
         self.later(self._draw, tag, epoch, layer, features, final)

@@ -25,10 +25,11 @@ from convwatch.callbacks.capture import Capture, Every
 from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import atlas_text, filter_atlas
-from convwatch.techniques import find_layers, maximize_filters, receptive_field
+from convwatch.techniques import maximize_filters, receptive_field
 from convwatch.techniques.exemplars import layer_exemplars
-from convwatch.techniques.layers import get_layer
 from convwatch.techniques.maximize import OBJECTIVES
+from convwatch.techniques.stages import default_layers
+from convwatch.techniques.traced import output_shapes
 
 Rate = Annotated[float, Range(0, 1, low_open=True)]  # a fraction of the way, each step
 
@@ -63,8 +64,12 @@ class FilterMaximization(Capture):
         probe: `(N, H, W, C)` images, as the model takes them, to find exemplars and dead
             filters in (a few thousand training images: the runner passes 2,000). None draws
             the optimised pictures only (no exemplars, no dead filters). Defaults to None.
-        layers: layer names (Conv2D or Dense). Defaults to every Conv2D layer.
-        filters: filter indices to show. Defaults to all, up to `max_filters`.
+        layers: layer names (any layer with a map output, or Dense). Defaults to every
+            convolution of a small net (at most one per resolution), one layer per stage of a
+            deep one (`convwatch.techniques.stages`).
+        filters: filter indices to show. Defaults to the `max_filters` with the highest peak
+            activation on the probe set (all, where there are fewer); without a probe set,
+            the first `max_filters`.
         every_n_epochs: capture every this many epochs; 0 or None disables. Defaults to 1.
         out_dir: folder to write to; created when first needed.
         objective: `"neuron"` (the centre unit) or `"channel"` (the map's mean). Defaults to
@@ -78,7 +83,7 @@ class FilterMaximization(Capture):
         jitter: pixels of random shift per step. Defaults to receptive field side // 16.
         blur: sigma of the gradient blur in pixels. Defaults to receptive field side / 20.
         exemplars: probe patches per filter. Defaults to 9.
-        max_filters: cap on filters per layer when `filters` is None. Defaults to 64.
+        max_filters: most filters per layer when `filters` is None. Defaults to 64.
         seed: seed of the starting noise, the same at every capture. Defaults to 0.
         frame_ms: GIF frame duration in milliseconds. Defaults to 400.
         image_shape: input shape `(H, W, C)` for a model that declares none. Defaults to the
@@ -150,6 +155,7 @@ class FilterMaximization(Capture):
         if probe is not None and np.ndim(probe) != 4:
             raise ValueError(f"probe must be (N, H, W, C). Received: {np.shape(probe)}")
         self.probe = None if probe is None else np.asarray(probe)
+        self._probe_range = _display_range(self.probe)
         self.layers = list(layers) if layers is not None else None
         self.filters = list(filters) if filters is not None else None
         self.objective = objective
@@ -188,21 +194,29 @@ class FilterMaximization(Capture):
 
     def _measure(self, model) -> dict[str, dict[str, np.ndarray]]:
         """Per layer, the atlas arrays (the NPZ's): exemplars of every layer from one pass over
-        the probe images, then each layer's pictures."""
-        names = self.layers if self.layers is not None else find_layers(model, ("conv",))
-        chosen = {name: self._filters(model, name) for name in names}
+        the probe images (which also picks the most active filters), then each layer's
+        pictures."""
+        shape = self._image_shape(model)
+        names = self.layers or default_layers(model, ("conv",), shape)
+        chosen = {name: self._filters(model, name, shape) for name in names}
         found = {}
         if self.probe is not None:
-            found = layer_exemplars(model, chosen, self.probe, self.exemplars, self.batch_size)
+            found = layer_exemplars(
+                model, chosen, self.probe, self.exemplars, self.batch_size, limit=self.max_filters
+            )
         atlases = {}
-        for name, filters in chosen.items():
-            arrays, target = {"filters": np.array(filters)}, None
+        for name in names:
+            arrays, target = {}, None
             if name in found:
                 ex = found[name]
                 arrays.update(dead=ex.dead, exemplars=ex.patches, exemplar_index=ex.index)
                 arrays.update(exemplar_position=ex.position, exemplar_activation=ex.activation)
                 # The faintest picture that excites each unit as much as its best exemplar.
                 target = None if self.objective == "channel" else ex.activation[:, 0]
+                filters = list(ex.filters)
+            else:
+                filters = chosen[name]
+            arrays["filters"] = np.array(filters)
             pictures = maximize_filters(
                 model, name, filters, self.objective, target=target, **self.ascent
             )
@@ -211,11 +225,19 @@ class FilterMaximization(Capture):
             atlases[name] = arrays
         return atlases
 
-    def _filters(self, model, name: str) -> list[int]:
+    def _image_shape(self, model) -> tuple[int, ...] | None:
+        if self.ascent["image_shape"] is not None:
+            return tuple(self.ascent["image_shape"])
+        return None if self.probe is None else self.probe.shape[1:]
+
+    def _filters(self, model, name: str, shape) -> list[int] | None:
+        """The filters asked for; None (all: the exemplar search picks the most active)
+        given a probe set; else the first `max_filters`."""
         if self.filters is not None:
             return self.filters
-        layer = get_layer(model, name)
-        count = getattr(layer, "filters", None) or getattr(layer, "units", None)
+        if self.probe is not None:
+            return None
+        count = output_shapes(model, shape)[name][-1]
         return list(range(min(int(count), self.max_filters)))
 
     def _draw(self, tag: str, atlases: dict[str, dict[str, np.ndarray]]) -> None:
@@ -238,6 +260,9 @@ class FilterMaximization(Capture):
         if self.objective in (None, "neuron"):  # the rest of the picture is grey
             shown = pictures[:, max(top, 0) : top + height, max(left, 0) : left + width]
         patches, dead = arrays.get("exemplars"), arrays.get("dead")
+        if patches is not None:  # shown in [0, 1], whatever range the model takes
+            low, high = self._probe_range
+            patches = (patches.astype(np.float32) - low) / (high - low)
         activations = arrays.get("exemplar_activation")
         title, subtitle = atlas_text(
             name,
@@ -264,3 +289,14 @@ class FilterMaximization(Capture):
         for name, packed in self._frames.items():
             frames = [Image.open(io.BytesIO(data)) for data in packed]
             atomic.write_gif(self.path(f"{file_stem(name)}.gif"), frames, self.frame_ms)
+
+
+def _display_range(probe) -> tuple[float, float]:
+    """`(low, high)` that maps the probe's pixels to [0, 1] for the atlas: (0, 1) for images
+    already in it, else the probe's own extremes (0-255 for most keras.applications nets)."""
+    if probe is None or probe.size == 0:
+        return 0.0, 1.0
+    low, high = float(np.min(probe)), float(np.max(probe))
+    if low >= 0.0 and high <= 1.0:
+        return 0.0, 1.0
+    return min(low, 0.0), high if high > low else low + 1.0

@@ -1,5 +1,6 @@
 """Figure builders: arrays in, matplotlib figures or uint8 images out; nothing here knows Keras."""
 
+from convwatch.plots.channel_mural import channel_mural
 from convwatch.plots.classification import (
     class_scores_figure,
     confusion_matrix_figure,
@@ -36,6 +37,7 @@ __all__ = [
     "plot_history",
     "animation_frames",
     "caption_frame",
+    "channel_mural",
     "feature_map_mural",
     "filter_mural",
     "mural_figure",

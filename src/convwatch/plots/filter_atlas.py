@@ -57,10 +57,13 @@ def filter_atlas(
     Returns:
         uint8 `(H, W, 3)`. Same arguments of the same shapes give the same size (GIF frames).
     """
-    pictures = _displayable(pictures)
+    pictures = _fitted(_displayable(pictures), BLOCK)
     count = len(pictures)
     dead = np.zeros(count, bool) if dead is None else np.asarray(dead, bool)
-    patches = None if exemplars is None else _displayable(exemplars)
+    patches = None
+    if exemplars is not None:
+        side = (EXEMPLAR_BLOCK - GAP) // max(_grid_shape(np.shape(exemplars)[1])) - GAP
+        patches = _fitted(_displayable(exemplars), side)
     if (
         len(filters) != count
         or len(dead) != count
@@ -201,6 +204,18 @@ def _displayable(images) -> np.ndarray:
     if x.shape[-1] != 3:
         x = np.repeat(x.mean(axis=-1, keepdims=True), 3, axis=-1)
     return np.round(x * 255).astype(np.uint8)
+
+
+def _fitted(images: np.ndarray, side: int) -> np.ndarray:
+    """uint8 `(..., h, w, 3)` shrunk (area-averaged) so its longer side is at most `side`: a
+    deep unit's picture and patches can be the whole image, larger than a tile."""
+    h, w = images.shape[-3:-1]
+    if max(h, w) <= side:
+        return images
+    size = (max(1, round(w * side / max(h, w))), max(1, round(h * side / max(h, w))))
+    flat = images.reshape(-1, h, w, 3)
+    small = [np.asarray(Image.fromarray(x).resize(size, Image.Resampling.BOX)) for x in flat]
+    return np.stack(small).reshape(*images.shape[:-3], size[1], size[0], 3)
 
 
 def _scaled(image: np.ndarray, factor: int) -> np.ndarray:

@@ -20,6 +20,7 @@ from keras import ops
 from convwatch.techniques import autodiff
 from convwatch.techniques.extractor import feature_extractor
 from convwatch.techniques.layers import filter_indices, resolve
+from convwatch.techniques.memory import footprint
 from convwatch.techniques.receptive_field import layer_grid
 
 # model -> {layer paths: compiled batch reductions}; entries go with the model.
@@ -33,6 +34,7 @@ class Exemplars:
 
     filters: np.ndarray  # (F,) the filter indices
     patches: np.ndarray  # (F, k, h, w, C) receptive-field crops, `pad_value` off the image
+    # (an axis where the field is larger than the image: the whole image along it)
     index: np.ndarray  # (F, k) int64 probe-image indices
     position: np.ndarray  # (F, k, 2) int64 (row, col) of the unit in the map; (0, 0) for Dense
     activation: np.ndarray  # (F, k) float32, sorted descending
@@ -81,23 +83,36 @@ def layer_exemplars(
     k: int = 9,
     batch_size: int | None = None,
     pad_value: float = 0.5,
+    limit: int | None = None,
 ) -> dict[str, Exemplars]:
     """`top_exemplars` of several layers at once: `{layer: filters (None: all)}` in,
     `{layer: Exemplars}` out, from one pass of the images through the network (the layers
     share what lies below them) and one more of the winning images for the positions. The
-    default `batch_size` keeps all the layers' maps of a batch within 64 MB."""
+    default `batch_size` keeps all the layers' maps of a batch within 64 MB, and the whole
+    network's activations within `memory.FORWARD_BYTES`. With `limit`, a layer asked for all
+    its filters keeps the `limit` with the highest peak activation (in index order): the
+    pass keeps every filter's top k, a few numbers each, and only those chosen get patches."""
     images = _checked_images(images, k, batch_size)
     names = list(layers)
     paths = resolve(model, names)
     peak, argmax, map_sizes = _reducer(model, tuple(paths), images)
     per_image = sum(int(np.prod(size)) for size in map_sizes)
-    batch_size = batch_size or int(np.clip(MAP_BYTES // (4 * per_image), 1, 1024))
+    batch_size = batch_size or min(
+        int(np.clip(MAP_BYTES // (4 * per_image), 1, 1024)),
+        footprint(model, images.shape[1:]).forward_batch(4 * per_image),
+    )
     chosen = [
         filter_indices(layers[name], size[-1], name)
         for name, size in zip(names, map_sizes, strict=True)
     ]
     k = min(k, len(images))
     tops = _running_top_k(peak, images, chosen, k, batch_size)
+    if limit is not None:
+        for i, name in enumerate(names):
+            if layers[name] is None and chosen[i].size > limit:
+                best, index = tops[i]
+                keep = np.sort(np.argsort(-best[0], kind="stable")[:limit])
+                chosen[i], tops[i] = chosen[i][keep], (best[:, keep], index[:, keep])
     flat = _flat_positions(argmax, images, [index.T for _, index in tops], chosen, batch_size)
     found = {}
     for name, path, filters, (best, index), spots in zip(
@@ -192,6 +207,12 @@ def _crops(images, grid, index, position, pad_value) -> np.ndarray:
     jump = (grid.axes[0].jump, grid.axes[1].jump) if grid.axes else (0, 0)
     tops = top + position[..., 0] * jump[0]  # (F, k)
     lefts = left + position[..., 1] * jump[1]
+    # A deep unit can see more than the whole image: its patch is then the image itself
+    # along that axis, not a grey frame around it.
+    if height > images.shape[1]:
+        tops, height = np.zeros_like(tops), images.shape[1]
+    if width > images.shape[2]:
+        lefts, width = np.zeros_like(lefts), images.shape[2]
     margin_y = max(0, -tops.min(), (tops + height - images.shape[1]).max())
     margin_x = max(0, -lefts.min(), (lefts + width - images.shape[2]).max())
     picked = images[index.ravel()].astype(np.float32)

@@ -49,6 +49,7 @@ from convwatch.techniques.ascent import TRACES, compiled_ascent
 from convwatch.techniques.extractor import ensure_built
 from convwatch.techniques.layers import filter_indices, resolve
 from convwatch.techniques.receptive_field import layer_grid
+from convwatch.techniques.traced import example_shape
 
 __all__ = ["LEVELS", "OBJECTIVES", "TRACES", "maximize_filters"]
 OBJECTIVES = ("neuron", "channel")
@@ -221,16 +222,6 @@ def _mask(shape, window) -> np.ndarray:
 
 
 def _image_shape(model, image_shape) -> tuple[int, ...]:
-    if image_shape is not None:
-        shape = tuple(int(d) for d in image_shape)
-        ensure_built(model, np.zeros((1, *shape), np.float32))
-        return shape
-    try:
-        shape = tuple(model.inputs[0].shape[1:])
-    except (AttributeError, IndexError, TypeError):
-        shape = ()
-    if not shape or None in shape:
-        raise ValueError(
-            f"Model {model.name!r} has no fixed input shape; pass image_shape=(H, W, C)."
-        )
+    shape = example_shape(model, image_shape)
+    ensure_built(model, np.zeros((1, *shape), np.float32))
     return shape

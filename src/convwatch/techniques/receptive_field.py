@@ -8,7 +8,8 @@ input (`start=0, jump=1, size=1`): a convolution or pooling window of effective 
 at the end). Past a Flatten, a global pooling or a transposed convolution, units are taken to
 see the whole image; zero padding and cropping shift the grid; any other layer (activations,
 normalisation, dropout, Add, Concatenate, a Dense layer on a map) is taken to keep positions (a
-merge of grids takes their bounding box). Models are walked as the extractors walk them:
+merge of grids takes their bounding box; a 1x1 gate multiplied onto a map, as in a
+squeeze-excitation block, keeps the map's grid). Models are walked as the extractors walk them:
 Sequential ones layer by layer, functional ones in call order (replayed with
 `keras.models.clone_model`), nested models inside their parent.
 """
@@ -115,7 +116,9 @@ class _Tracer:
         grids: dict[int, tuple | None] = {}
 
         def call(layer, *args, **kwargs):
-            tensors = [t for t in keras.tree.flatten((args, kwargs)) if hasattr(t, "shape")]
+            tensors = _positional(
+                [t for t in keras.tree.flatten((args, kwargs)) if hasattr(t, "shape")]
+            )
             inputs = [grids.get(id(t), axes) for t in tensors]  # unknown: a model input
             outputs = layer(*args, **kwargs)
             grid = self.layer(_union(inputs) if inputs else axes, prefix, layer)
@@ -137,6 +140,15 @@ class _Tracer:
 
 def _same(layer):
     return layer
+
+
+def _positional(tensors: list) -> list:
+    """The inputs of a merge that carry positions: a 1x1 map broadcast over a larger one (a
+    squeeze-excitation gate) scales the map's units without moving them, so it is left out."""
+    spatial = [t for t in tensors if len(t.shape) == 4 and tuple(t.shape[1:3]) != (1, 1)]
+    if not spatial or len(spatial) == len(tensors):
+        return tensors
+    return [t for t in tensors if len(t.shape) != 4 or tuple(t.shape[1:3]) != (1, 1)]
 
 
 def _union(grids: list) -> tuple[Axis, Axis] | None:
