@@ -159,3 +159,10 @@ def make_run():
         return path
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _captures_unbudgeted(monkeypatch):
+    """Tests of what a capture draws see everything as scheduled (no capture budget); the
+    budget's own tests set one (tests/callbacks/test_budget.py)."""
+    monkeypatch.setenv("CONVWATCH_CAPTURE_BUDGET", "none")

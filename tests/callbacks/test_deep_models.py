@@ -101,3 +101,17 @@ def test_depthwise_and_squeeze_excitation_layers_are_captured(tmp_path):
         # the gate is a 1x1 vector: the centre unit of `gated` still sees a window, not
         # the whole image
     assert tuple(read_npz(tmp_path / "gated_epoch001.npz")["receptive_field"][2:]) == (5, 5)
+
+
+def test_an_atlas_of_units_with_large_fields_keeps_its_tiles_as_drawn(tmp_path):
+    model = residual_net(size=160)  # a last-stage unit sees a 40-60 px field
+    probe = np.random.default_rng(4).random((12, 160, 160, 3), dtype=np.float32)
+    callback = FilterMaximization(
+        probe, out_dir=tmp_path, layers=["stage3_out"], max_filters=3, steps=2, exemplars=9
+    )
+    _fit(model, callback, images=8)
+    saved = read_npz(tmp_path / "stage3_out_epoch001.npz")
+    assert saved["as_shown"] and saved["images"].dtype == np.uint8
+    # nine patches a tile, 36 px each at most, as the atlas draws them
+    assert max(saved["images"].shape[1:3]) <= 96 and max(saved["exemplars"].shape[2:4]) <= 36
+    assert (tmp_path / "stage3_out_epoch001.npz").stat().st_size < 200_000

@@ -154,3 +154,13 @@ def test_one_hot_labels_and_bad_arguments(seq, data, tmp_path):
         EmbeddingProjector(x, y, methods=("umap",))
     with pytest.raises(ValueError, match="same length"):
         EmbeddingProjector(x, y[:5])
+
+
+def test_a_set_smaller_than_the_neighbours_asked_for_shows_all_the_others(seq, tmp_path):
+    from convwatch.callbacks import EmbeddingProjector
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, 12, 12, 1), dtype=np.float32), rng.integers(0, 3, 6)
+    callback = EmbeddingProjector(x, y, methods=("pca",), out_dir=tmp_path, neighbours=8)
+    seq.fit(x, y, epochs=1, verbose=0, callbacks=[callback])
+    assert (tmp_path / "neighbours_epoch001.png").is_file()  # 5 neighbours each, not an error

@@ -114,6 +114,7 @@ def test_model_options_must_be_builder_parameters():
 
 
 def test_config_is_plain_json_and_hash_ignores_description(experiment):
+    import hashlib
     import json
 
     config = experiment.config()
@@ -127,6 +128,7 @@ def test_config_is_plain_json_and_hash_ignores_description(experiment):
         "shuffle": True,
         "on_nan": "stop",
         "strategy": "default",
+        "capture_budget": None,
     }
     other = Experiment(
         name="demo", description="other words", build_model=build, model={"units": 4}
@@ -134,6 +136,15 @@ def test_config_is_plain_json_and_hash_ignores_description(experiment):
     assert other.config_hash() == experiment.config_hash()
     (changed,) = apply_overrides(experiment, ["seed=1"])
     assert changed.config_hash() != experiment.config_hash()
+    # no capture budget (the default) is what runs drew before it existed: the same hash, so
+    # they still resume; a budget draws other pictures
+    before = experiment.config()  # the config as it was before fit.capture_budget existed
+    before.pop("description")
+    del before["fit"]["capture_budget"]
+    text = json.dumps(before, sort_keys=True, default=str)
+    assert experiment.config_hash() == hashlib.sha1(text.encode()).hexdigest()[:7]
+    (budgeted,) = apply_overrides(experiment, ["fit.capture_budget=0.2"])
+    assert budgeted.config_hash() != experiment.config_hash()
 
 
 def test_sections_validate_when_declared():

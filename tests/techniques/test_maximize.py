@@ -307,3 +307,16 @@ def test_trained_pictures_excite_their_unit_as_much_as_the_best_exemplar(trained
     # at least 4% for conv1, 11% for conv2): the target is reached, not assumed.
     strongest = centre_values(model, layer, maximize_filters(model, layer, contrast=4.0))
     assert np.all(strongest[live] >= best[live])
+
+
+def test_a_network_on_0_255_pixels_sees_the_pictures_stretched_to_its_range():
+    keras.utils.set_random_seed(3)
+    conv = keras.layers.Conv2D(3, 3, name="conv")
+    plain = keras.Sequential([keras.Input((9, 9, 3)), conv])
+    # the same layer behind a rescaling from 0-255, as keras.applications networks take pixels
+    scaled = keras.Sequential([keras.Input((9, 9, 3)), keras.layers.Rescaling(1 / 255), conv])
+    expected = maximize_filters(plain, "conv", steps=5)
+    found = maximize_filters(scaled, "conv", steps=5, value_range=(0, 255))
+    np.testing.assert_allclose(found, expected, atol=1e-4)
+    with pytest.raises(ValueError, match="value_range"):
+        maximize_filters(plain, "conv", value_range=(1, 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -11,16 +12,18 @@ import numpy as np
 from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.base.ranges import NonNegativeInt, PositiveInt, validate_ranges
-from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.budget import UNSET
+from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
 from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import channel_mural
 from convwatch.techniques import layer_outputs
 from convwatch.techniques.channels import most_active
-from convwatch.techniques.memory import footprint
+from convwatch.techniques.memory import footprint, forward_seconds
 from convwatch.techniques.stages import default_layers
 
 MEGABYTE = 2**20
+DRAW_S = 0.05  # about what one mural and its share of the NPZ take
 
 
 class ActivationCapture(Capture):
@@ -56,6 +59,11 @@ class ActivationCapture(Capture):
         image_index: which probe image the murals show. Defaults to 0.
         max_channels: most feature maps shown (and saved) per layer. Defaults to 64.
         max_megabytes: about the most one capture's NPZ holds. Defaults to 10.
+        budget: the share of training time this fit's captures may add (`budget.py`; it
+            applies to all of them); None: every capture as scheduled, with every probe
+            image. Under a budget a capture may read fewer probe images (always
+            `image_index`), or skip an epoch; the last epoch is always captured. Defaults to
+            the fit's (0.2).
 
     Example:
         >>> cb = ActivationCapture(x_test[:8], out_dir="run/activations")  # doctest: +SKIP
@@ -66,6 +74,7 @@ class ActivationCapture(Capture):
     captions = (
         (r"activations_{tag}\.npz", "Every captured layer's output for the probe batch, {tag}."),
         (r"(?P<layer>.+)_{tag}\.png", "{layer}: one probe image's feature maps, {tag}."),
+        BUDGET_CAPTION,
     )
     run_options = {"probe_size": PositiveInt}  # the probe: the first this many test images
     supplied = frozenset({"out_dir", "probe"})
@@ -85,8 +94,9 @@ class ActivationCapture(Capture):
         image_index: NonNegativeInt = 0,
         max_channels: PositiveInt = 64,
         max_megabytes: PositiveInt = 10,
+        budget: float | None = UNSET,
     ):
-        super().__init__(out_dir, every_n_epochs, every_n_steps)
+        super().__init__(out_dir, every_n_epochs, every_n_steps, budget=budget)
         self.probe = np.asarray(probe)
         if self.probe.ndim < 2 or len(self.probe) == 0:
             raise ValueError(f"probe must be a non-empty batch. Received shape {self.probe.shape}")
@@ -102,6 +112,7 @@ class ActivationCapture(Capture):
         self.reset()
 
     needs_built_model = False  # calling the model on the probe builds it
+    budgeted = True
 
     def reset(self) -> None:
         self.captured = []
@@ -109,15 +120,16 @@ class ActivationCapture(Capture):
         self._copied = False
         self._chosen: list[str] | None = None  # the layers, chosen at the first capture
         self._batch = 1
+        self._seconds_per_image = 0.0
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
         if not self._copied and self.model.built:  # once per fit: cloning needs the live model
             self._copy, self._copied = private_copy(self.model), True
         if self._copy is not None:
             self._choose(self.model)
-            self.later(self._read_copy, tag, snapshot(self.model))
+            self.later(self._read_copy, tag, epoch, self._final, snapshot(self.model))
         else:  # unbuilt (the probe builds it) or not copyable: the forward pass here
-            self.later(self._write, tag, self._forward(self.model))
+            self.sized(tag, epoch, self._final, self._units, self._work(tag, self.model), False)
         self.captured.append(tag)
 
     def _choose(self, model) -> None:
@@ -129,32 +141,57 @@ class ActivationCapture(Capture):
         chosen = self.layers or default_layers(model, ("conv", "pool", "dense"), shape)
         self._chosen = list(chosen)
         self._batch = footprint(model, shape).forward_batch()
+        self._seconds_per_image = forward_seconds(model, self.probe[:1], self._chosen)
 
-    def _forward(self, model) -> dict[str, np.ndarray]:
-        self._choose(model)
-        return layer_outputs(model, self.probe, self._chosen, batch_size=self._batch)
+    def _images(self, scale: float) -> np.ndarray:
+        """The probe images a capture at `scale` reads: the first ones, and `image_index`."""
+        count = max(1, math.ceil(scale * len(self.probe)))
+        keep = np.arange(count)
+        if self.image_index >= count:
+            keep[-1] = self.image_index
+        return keep
 
-    def _read_copy(self, tag: str, weights: list[np.ndarray]) -> None:
-        with self._copy.loaded(weights) as model:
-            outputs = self._forward(model)
-        self._write(tag, outputs)
+    def _units(self, scale: float) -> float:
+        """Predicted seconds at `scale`: the forward passes, and drawing each layer's mural."""
+        return len(self._images(scale)) * self._seconds_per_image + DRAW_S * len(self._chosen)
 
-    def _write(self, tag: str, outputs: dict[str, np.ndarray]) -> None:
-        """The capture's NPZ, and a mural PNG per layer with spatial output (background)."""
+    def _work(self, tag: str, model):
+        def work(scale: float) -> str:
+            self._choose(model)
+            images = self._images(scale)
+            outputs = layer_outputs(model, self.probe[images], self._chosen, batch_size=self._batch)
+            self._write(tag, outputs, images)
+            return f"{len(images)} of {len(self.probe)} probe images"
+
+        return work
+
+    def _read_copy(self, tag: str, epoch: int, final: bool, weights: list[np.ndarray]) -> None:
+        def work(scale: float) -> str:
+            with self._copy.loaded(weights) as model:
+                return self._work(tag, model)(scale)
+
+        self.sized(tag, epoch, final, self._units, work)
+
+    def _write(self, tag: str, outputs: dict[str, np.ndarray], images: np.ndarray) -> None:
+        """The capture's NPZ, and a mural PNG per layer with spatial output (background);
+        `images`: which probe images `outputs` are of."""
         shown = {name: self._shown(value) for name, value in outputs.items()}
         arrays: dict[str, np.ndarray] = {}
         for name, (value, channels) in shown.items():
             arrays[file_stem(name)] = value
             if channels is not None:
                 arrays[f"{file_stem(name)}_channels"] = channels
-        keep = self._kept_images(sum(v.nbytes for v, _ in shown.values()) // len(self.probe))
+        keep = self._kept_images(sum(v.nbytes for v, _ in shown.values()) // len(images), images)
         arrays = {k: v[keep] if k in _stems(shown) else v for k, v in arrays.items()}
-        atomic.write_npz(self.path(f"activations_{tag}.npz"), {**arrays, "probe_index": keep})
+        atomic.write_npz(
+            self.path(f"activations_{tag}.npz"), {**arrays, "probe_index": images[keep]}
+        )
+        row = int(np.flatnonzero(images == self.image_index)[0])
         for name, (value, channels) in shown.items():
             if channels is None:
                 continue
             title = f"{name}  {tag}: {_maps_shown(len(channels), outputs[name].shape[-1])}"
-            mural = channel_mural(value[self.image_index], channels, title)
+            mural = channel_mural(value[row], channels, title)
             atomic.write_png(self.path(f"{file_stem(name)}_{tag}.png"), mural)
 
     def _shown(self, value: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -165,13 +202,14 @@ class ActivationCapture(Capture):
         channels = most_active(value, self.max_channels)
         return value[..., channels].astype(np.float16), channels
 
-    def _kept_images(self, per_image: int) -> np.ndarray:
-        """The probe images the NPZ keeps: the first ones within `max_megabytes`, and always
-        image `image_index`."""
-        count = max(1, min(len(self.probe), self.max_megabytes * MEGABYTE // max(per_image, 1)))
+    def _kept_images(self, per_image: int, images: np.ndarray) -> np.ndarray:
+        """Rows of `images` the NPZ keeps: the first ones within `max_megabytes`, and always
+        image `image_index`'s."""
+        count = max(1, min(len(images), self.max_megabytes * MEGABYTE // max(per_image, 1)))
         keep = np.arange(count)
-        if self.image_index >= count:
-            keep[-1] = self.image_index
+        row = int(np.flatnonzero(images == self.image_index)[0])
+        if row >= count:
+            keep[-1] = row
         return keep
 
 

@@ -25,16 +25,28 @@ A subclass with a `group` of its own is an experiment capture: `registered()` li
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import keras
 
+from convwatch.base import atomic
 from convwatch.base.background import Lane
 from convwatch.base.ranges import NonNegativeInt, Range, validate_ranges
+from convwatch.callbacks.budget import UNSET, Grant, Ledger, check_fraction, ledger_for
 from convwatch.callbacks.run_inputs import RunInputs
+
+logger = logging.getLogger(__name__)
+BUDGET_JSON = "budget.json"
+# The caption of what a budgeted capture writes about its budget (see `sized`).
+BUDGET_CAPTION = (
+    r"budget\.json",
+    "What the capture budget let each capture draw, what it thinned or skipped, and why.",
+)
 
 # every_n_epochs / every_n_steps: a capture every this many; 0 or None never.
 Every = NonNegativeInt | None
@@ -55,6 +67,9 @@ class Capture(keras.callbacks.Callback):
         every_n_steps: capture after every this many training batches; 0 or None disables.
         at_train_begin: also capture the untrained state. Defaults to `True`.
         verbose: 1 logs a line per file assembled at the end. Defaults to 0.
+        budget: for a budgeted capture, the share of training time the captures of this fit
+            may add, for all of them (`budget.py`); None: everything as scheduled. Defaults
+            to the fit's (0.2 unless set elsewhere).
     """
 
     # ---------------------------------------------------------------- self-description
@@ -84,10 +99,12 @@ class Capture(keras.callbacks.Callback):
         every_n_steps: Every = None,
         at_train_begin: bool = True,
         verbose: int = 0,
+        budget: float | None = UNSET,
     ):
         super().__init__()
         if not isinstance(out_dir, str | os.PathLike):
             raise ValueError(f"out_dir must be a path. Received: out_dir={out_dir!r}")
+        self.budget = budget if budget is UNSET else check_fraction(budget)
         self.out_dir = Path(out_dir)
         self.every_n_epochs = every_n_epochs or 0
         self.every_n_steps = every_n_steps or 0
@@ -98,7 +115,13 @@ class Capture(keras.callbacks.Callback):
         self._initial_pending = False
         self._finished = False
         self._lane: Lane | None = None
+        self._ledger: Ledger | None = None
+        self._final = False  # the capture being taken is the last epoch's
+        self.budget_log: list[dict[str, Any]] = []
 
+    # True where a capture sizes its work by the fit's budget (`budget.py`): its `capture`
+    # hands `self.sized(...)` its work, which the ledger grants a scale.
+    budgeted = False
     # True where a capture reads weights or the input shape, which an unbuilt model lacks.
     needs_built_model = True
 
@@ -138,10 +161,6 @@ class Capture(keras.callbacks.Callback):
         """Figures merged into the run's metrics.json. Defaults to none."""
         return {}
 
-    def run_notes(self) -> list[str]:
-        """Sentences shown as notes on the run page (and the console). Defaults to none."""
-        return []
-
     def run_summary(self) -> dict[str, Any] | None:
         """This capture's entry in run.json's "reports". None (the default): no entry."""
         return None
@@ -171,6 +190,8 @@ class Capture(keras.callbacks.Callback):
     def cancel_background(self) -> None:
         """Drop background work not yet started and wait for what is running (training was
         stopped by an error or a signal: files already written stay, none is half-written)."""
+        if self._ledger is not None:
+            self._ledger.close()  # work waiting for training to be timed goes ahead
         if self._lane is not None:
             self._lane.cancel()
 
@@ -179,6 +200,75 @@ class Capture(keras.callbacks.Callback):
         self.out_dir.mkdir(parents=True, exist_ok=True)
         return self.out_dir / name
 
+    # ---------------------------------------------------------------- the budget
+    @property
+    def budget_active(self) -> bool:
+        """True where this capture's work is sized by a budget (a fraction, not None)."""
+        return self._ledger is not None and self._ledger.fraction is not None
+
+    def sized(
+        self,
+        tag: str,
+        epoch: int,
+        final: bool,
+        units: Callable[[float], float],
+        work: Callable[[float], str],
+        wait: bool = True,
+    ) -> None:
+        """Ask the fit's ledger for a scale for this capture (waiting, with `wait`, until
+        training has been timed), then `work(scale)` (which returns what it drew, in words:
+        "2 of 5 layers, ..."), charge its time and write it down (`budget.json`, a log line
+        where thinned or skipped). On a background lane, or with `wait=False` on the
+        training thread. `final`: the capture is the last epoch's."""
+        ledger = self._ledger
+        grant = Grant(1.0, "")
+        if ledger is not None:
+            grant = ledger.grant(self, units, epoch, final, wait=wait)
+        if grant.scale is None:
+            self._note(tag, epoch, grant, None, 0.0)
+            return
+        start = time.perf_counter()
+        drawn = work(grant.scale)
+        took = time.perf_counter() - start
+        if ledger is not None:
+            ledger.charge(self, units(grant.scale), took, final, on_thread=not wait)
+        self._note(tag, epoch, grant, drawn, took)
+
+    def _note(self, tag: str, epoch: int, grant: Grant, drawn: str | None, took: float) -> None:
+        if not self.budget_active:
+            return
+        entry = {"tag": tag, "epoch": epoch, "scale": grant.scale, "seconds": round(took, 3)}
+        entry.update(drawn=drawn, why=grant.reason)
+        self.budget_log.append(entry)
+        name = type(self).__name__
+        if grant.scale is None:
+            logger.info(f"{name}: {tag} skipped ({grant.reason})")
+        elif grant.scale < 1:
+            logger.info(f"{name}: {tag} thinned to {drawn} ({grant.reason})")
+        atomic.write_json(self.path(BUDGET_JSON), {"captures": self.budget_log})
+
+    def run_notes(self) -> list[str]:
+        """Sentences shown as notes on the run page (and the console): by default, what the
+        capture budget thinned or skipped, if anything."""
+        thinned = [e for e in self.budget_log if e["scale"] is None or e["scale"] < 1]
+        if not thinned:
+            return []
+        parts = [
+            f"{e['tag']} skipped" if e["scale"] is None else f"{e['tag']}: {e['drawn']}"
+            for e in thinned
+        ]
+        return [f"{type(self).__name__} kept the capture budget: " + "; ".join(parts) + "."]
+
+    def _timed(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call `fn` on the training thread, telling the ledger how long it took."""
+        start = time.perf_counter()
+        fn(*args)
+        if self._ledger is not None:
+            self._ledger.on_training_thread(time.perf_counter() - start)
+
+    def _is_clock(self) -> bool:
+        return self._ledger is not None and self._ledger.clock is self
+
     # ---------------------------------------------------------------- Keras hooks
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.check_backend()
@@ -186,30 +276,54 @@ class Capture(keras.callbacks.Callback):
         self._step = 0
         self._initial_pending = False
         self._finished = False
+        self._final = False
+        self.budget_log = []
         self.cancel_background()  # anything left by a fit that raised
+        self._ledger = ledger_for(self, self.budget) if self.budgeted else None
+        if self._is_clock():
+            self._ledger.train_begin(getattr(self, "params", None) or {})
         self.reset()
         if self.at_train_begin:
             if self.needs_built_model and not self.model.built:
                 # A model without an Input is built by its first batch: capture right after it.
                 self._initial_pending = True
             else:
-                self.capture("epoch000", 0, 0)
+                self._timed(self.capture, "epoch000", 0, 0)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._is_clock():
+            self._ledger.epoch_begin()
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._is_clock():
+            self._ledger.batch_begin()
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._is_clock():
+            self._ledger.batch_end()
         self._step += 1
         due = self.every_n_steps and self._step % self.every_n_steps == 0
         if self._initial_pending or due:
             self._initial_pending = False
-            self.capture(f"step{self._step:06d}", self._epoch, self._step)
+            self._timed(self.capture, f"step{self._step:06d}", self._epoch, self._step)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._is_clock():
+            self._ledger.epoch_end()
         self._epoch = epoch + 1
-        if self.every_n_epochs and self._epoch % self.every_n_epochs == 0:
-            self.capture(f"epoch{self._epoch:03d}", self._epoch, self._step)
-        if self._epoch == (getattr(self, "params", None) or {}).get("epochs"):
+        last = self._epoch == (getattr(self, "params", None) or {}).get("epochs")
+        due = self.every_n_epochs and self._epoch % self.every_n_epochs == 0
+        # Under a budget the trained network is always captured, whatever the schedule.
+        if due or (last and self.budget_active):
+            self._final = last
+            self._timed(self.capture, f"epoch{self._epoch:03d}", self._epoch, self._step)
+            self._final = False
+        if last:
             self._finish_once()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
         self._finish_once()
         self.wait()
 

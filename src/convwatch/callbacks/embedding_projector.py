@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -10,12 +11,17 @@ import numpy as np
 
 from convwatch.base.ranges import PositiveInt, Range, Seed, validate_ranges
 from convwatch.callbacks import embedding_files as files
-from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.budget import UNSET
+from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
+from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.techniques import embed, layer_outputs, penultimate_layer
-from convwatch.techniques.memory import footprint
+from convwatch.techniques.memory import footprint, forward_seconds
 
 METHODS = ("pca", "tsne")
+MIN_POINTS = 100  # the fewest examples a budget thins a map to
+TSNE_S = 0.001  # about what a t-SNE takes per point (openTSNE, 250 iterations, 2 cores)
+DRAW_S = 0.5  # about what the maps, pictures and files of a capture take
 
 
 class EmbeddingProjector(Capture):
@@ -34,8 +40,10 @@ class EmbeddingProjector(Capture):
     metadata.tsv, sprite.png, projector_config.pbtxt}` (`tensorboard --logdir` on the folder
     above shows them).
 
-    Only the forward pass runs on the training thread; the maps, pictures and files are made
-    on the capture's background lane, and are all complete when `fit` returns.
+    The training thread only copies the weights: the forward pass (on a private copy of the
+    model, `model_copy.py`, as many images at a time as 256 MB of activations allow), the maps,
+    pictures and files are made on the capture's background lane, and are all complete when
+    `fit` returns. A model that cannot be copied has its forward pass on the training thread.
 
     Args:
         data: model inputs `(N, ...)`, kept fixed; a few hundred to a few thousand.
@@ -49,6 +57,10 @@ class EmbeddingProjector(Capture):
         queries: how many query rows the neighbour strips show. Defaults to 6.
         neighbours: nearest neighbours per query. Defaults to 8.
         seed: seed for t-SNE. Defaults to 0.
+        budget: the share of training time this fit's captures may add (`budget.py`; it
+            applies to all of them); None: every capture as scheduled, with all of `data`.
+            Under a budget a capture may embed fewer examples (the first ones, at least
+            100), or skip an epoch; the last epoch is always captured. Defaults to the fit's.
 
     Example:
         >>> cb = EmbeddingProjector(x[:1000], y[:1000], out_dir="run/emb")  # doctest: +SKIP
@@ -86,10 +98,12 @@ class EmbeddingProjector(Capture):
             "TensorBoard projector file of the final capture "
             "(`tensorboard --logdir` on this folder).",
         ),
+        BUDGET_CAPTION,
     )
     # the first `size` test images; at least 3 to embed (the constructor's own minimum)
     run_options = {"size": Annotated[int, Range(3)]}
     supplied = frozenset({"out_dir", "data", "labels", "class_names"})
+    budgeted = True
 
     @classmethod
     def from_run(cls, inputs: RunInputs, size: int = 1000, **options: Any) -> Capture:
@@ -108,8 +122,11 @@ class EmbeddingProjector(Capture):
         queries: PositiveInt = 6,
         neighbours: PositiveInt = 8,
         seed: Seed = 0,
+        budget: float | None = UNSET,
     ):
-        super().__init__(out_dir, every_n_epochs, None, at_train_begin=bool(every_n_epochs))
+        super().__init__(
+            out_dir, every_n_epochs, None, at_train_begin=bool(every_n_epochs), budget=budget
+        )
         self.data = np.asarray(data)
         labels = np.asarray(labels)
         self.labels = labels.argmax(-1) if labels.ndim == 2 else labels.astype(int)
@@ -130,9 +147,13 @@ class EmbeddingProjector(Capture):
         self.reset()
 
     def reset(self) -> None:
-        # training thread: what was captured last
+        # training thread: what was captured last, the model copy, the cost of one image
         self._last_tag: str | None = None
         self._last_final = False
+        self._copy: ModelCopy | None = None
+        self._copied = False
+        self._seconds_per_image: float | None = None
+        self._batch = 1
         # background lane only (reset here while the lane is idle: after cancel_background)
         self._frames: dict[str, list[tuple[int, np.ndarray]]] = {m: [] for m in self.methods}
         self._latest: tuple[str, str, np.ndarray, dict[str, np.ndarray]] | None = None
@@ -155,35 +176,75 @@ class EmbeddingProjector(Capture):
         self.later(self._write_gifs)
 
     def _snapshot(self, tag: str, epoch: int, final: bool) -> None:
-        """The layer's outputs now (the training thread's only work); the rest, later."""
+        """The weights now (the training thread's only work); the layer's outputs and the
+        rest, later, on a private copy of the model. A model that cannot be copied has its
+        forward pass here."""
         layer = self.layer or penultimate_layer(self.model)
-        # As many images at a time as the network's activations allow (memory.py).
-        batch = footprint(self.model, self.data.shape[1:]).forward_batch()
-        outputs = layer_outputs(self.model, self.data, [layer], batch_size=batch)[layer]
-        features = np.array(outputs, dtype=np.float32).reshape(len(self.data), -1)  # a copy
+        if not self._copied:  # once per fit: cloning needs the live model
+            self._copy, self._copied = private_copy(self.model), True
+        if self._seconds_per_image is None:
+            self._seconds_per_image = forward_seconds(self.model, self.data[:1], [layer])
+            # As many images at a time as the network's activations allow (memory.py).
+            self._batch = footprint(self.model, self.data.shape[1:]).forward_batch()
         self._last_tag, self._last_final = tag, final
-        self.later(self._draw, tag, epoch, layer, features, final)
+        if self._copy is not None:
+            self.later(self._sized_copy, tag, epoch, layer, final, snapshot(self.model))
+        else:
+            work = self._work(tag, epoch, layer, final, self.model, background=False)
+            self.sized(tag, epoch, final, self._units, work, wait=False)
+
+    def _points(self, scale: float) -> int:
+        """Examples embedded at `scale`: a prefix of `data`, at least 100 (or all)."""
+        return max(min(len(self.data), MIN_POINTS), math.ceil(scale * len(self.data)))
+
+    def _units(self, scale: float) -> float:
+        """Predicted seconds at `scale`: the forward pass, the t-SNE, the pictures."""
+        points = self._points(scale)
+        per_point = self._seconds_per_image + TSNE_S * ("tsne" in self.methods)
+        return points * per_point + DRAW_S
+
+    def _sized_copy(self, tag, epoch, layer, final, weights: list[np.ndarray]) -> None:
+        def work(scale: float) -> str:
+            with self._copy.loaded(weights) as model:
+                run = self._work(tag, epoch, layer, final, model, background=True)
+                return run(scale)
+
+        self.sized(tag, epoch, final, self._units, work)
+
+    def _work(self, tag: str, epoch: int, layer: str, final: bool, model, background: bool):
+        def work(scale: float) -> str:
+            points = self._points(scale)
+            outputs = layer_outputs(model, self.data[:points], [layer], batch_size=self._batch)
+            features = np.array(outputs[layer], dtype=np.float32).reshape(points, -1)  # a copy
+            if background:
+                self._draw(tag, epoch, layer, features, final)
+            else:
+                self.later(self._draw, tag, epoch, layer, features, final)
+            return f"{points} of {len(self.data)} points"
+
+        return work
 
     def _draw(self, tag: str, epoch: int, layer: str, features: np.ndarray, final: bool) -> None:
         """Background: each method's map (t-SNE from the previous map), its CSV and scatter;
         the final capture's extras too."""
-        names = [self._class_name(int(c)) for c in self.labels]
+        points = len(features)
+        labels = self.labels[:points]
+        names = [self._class_name(int(c)) for c in labels]
         if not final and not any(self._frames.values()):
-            files.mark_tensorboard_run(self.path("projector"), len(features))
+            files.mark_tensorboard_run(self.path("projector"), points)
         maps = {}
         for method in self.methods:
             frames = self._frames[method]
+            previous = frames[-1][1] if method == "tsne" and frames else None
             coords = embed(
                 features,
                 method=method,
                 seed=self.seed,
-                initial=frames[-1][1] if method == "tsne" and frames else None,
+                initial=None if previous is None or len(previous) < points else previous[:points],
                 n_jobs=None if final else 1,  # one thread next to training
             )
-            title = f"{files.method_title(method)} of {layer} ({tag}, {len(features)} points)"
-            files.write_map(
-                self.path, method, tag, coords, self.labels, names, self.class_names, title
-            )
+            title = f"{files.method_title(method)} of {layer} ({tag}, {points} points)"
+            files.write_map(self.path, method, tag, coords, labels, names, self.class_names, title)
             frames.append((epoch, coords))
             maps[method] = coords
         self._latest = (tag, layer, features, maps)
@@ -195,18 +256,19 @@ class EmbeddingProjector(Capture):
         if self._latest is None:
             return
         tag, layer, features, maps = self._latest
+        labels = self.labels[: len(features)]
         files.write_extras(
             self.path,
             tag,
             layer,
             features,
             maps,
-            self.data,
-            self.labels,
-            [self._class_name(int(c)) for c in self.labels],
+            self.data[: len(features)],
+            labels,
+            [self._class_name(int(c)) for c in labels],
             self.class_names,
-            self._query_rows(),
-            self.neighbours,
+            self._query_rows(labels),
+            min(self.neighbours, len(features) - 1),  # a small set has fewer
         )
 
     def _write_gifs(self) -> None:
@@ -215,11 +277,14 @@ class EmbeddingProjector(Capture):
             return
         layer = self._latest[1]
         for method, frames in self._frames.items():
-            if len(frames) >= 2:
-                files.write_gif(self.path, method, frames, self.labels, self.class_names, layer)
+            if len(frames) >= 2:  # the points every frame has (a budget may thin some)
+                points = min(len(coords) for _, coords in frames)
+                frames = [(epoch, coords[:points]) for epoch, coords in frames]
+                labels = self.labels[:points]
+                files.write_gif(self.path, method, frames, labels, self.class_names, layer)
 
-    def _query_rows(self) -> np.ndarray:
+    def _query_rows(self, labels: np.ndarray) -> np.ndarray:
         """The first example of each class, then the next ones, up to `queries` rows."""
-        _, first = np.unique(self.labels, return_index=True)
-        rest = np.setdiff1d(np.arange(len(self.labels)), first)
+        _, first = np.unique(labels, return_index=True)
+        rest = np.setdiff1d(np.arange(len(labels)), first)
         return np.concatenate([np.sort(first), rest])[: self.queries]

@@ -21,13 +21,17 @@ from convwatch.base.ranges import (
     Seed,
     validate_ranges,
 )
-from convwatch.callbacks.capture import Capture, Every
+from convwatch.callbacks.atlas_plan import AtlasPlan, Sized
+from convwatch.callbacks.budget import UNSET
+from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
 from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import atlas_text, filter_atlas
-from convwatch.techniques import maximize_filters, receptive_field
+from convwatch.plots.filter_atlas import drawn_tiles
+from convwatch.techniques import maximize_filters, receptive_field, regularize
 from convwatch.techniques.exemplars import layer_exemplars
 from convwatch.techniques.maximize import OBJECTIVES
+from convwatch.techniques.memory import depth_shares, forward_seconds
 from convwatch.techniques.stages import default_layers
 from convwatch.techniques.traced import output_shapes
 
@@ -44,14 +48,19 @@ class FilterMaximization(Capture):
     each filter's activation is largest, one per image, and the receptive-field patch there).
     With exemplars, each picture is the faintest that excites its unit as much as the filter's
     best exemplar (`maximize_filters(..., target=...)`), so picture and patches are at the same
-    strength. It writes `<layer>_<tag>.png`, the atlas (one tile per filter: index, peak
+    strength; a deep unit's (a field over 40 px, optimised as a Fourier spectrum) is the ascent
+    at full strength instead, since its faint versions are grey (`targeted` in the NPZ says
+    which). It writes `<layer>_<tag>.png`, the atlas (one tile per filter: index, peak
     activation on the probe set, the picture cropped to the centre unit's receptive field and
     scaled up without blur, the exemplars; a filter never above 0 on any probe image is a "dead"
     tile), and `<layer>_<tag>.npz`: `images` `(F, H, W, C)` in [0, 1] (whole pictures, exactly
     0.5 outside the receptive field), `filters`, `receptive_field` (top, left, height, width),
     and with a probe set `dead` (bool, F), `exemplars` `(F, k, h, w, C)`, `exemplar_index` and
     `exemplar_position` (row, col in the map) `(F, k[, 2])`, `exemplar_activation` `(F, k)`,
-    sorted descending. At train end, `<layer>.gif` plays the atlases in order.
+    sorted descending. Where the atlas shrinks the pictures or patches to fit its tiles (a deep
+    unit, whose field can be the whole image), `images` and `exemplars` are instead the uint8
+    RGB tiles as drawn, and `as_shown` is True: a few MB a layer, not tens. At train end,
+    `<layer>.gif` plays the atlases in order.
 
     The training thread only copies the weights at each capture: the ascent and the exemplar
     search run in the background on a private copy of the model (`model_copy.py`: cloned once,
@@ -63,7 +72,10 @@ class FilterMaximization(Capture):
     Args:
         probe: `(N, H, W, C)` images, as the model takes them, to find exemplars and dead
             filters in (a few thousand training images: the runner passes 2,000). None draws
-            the optimised pictures only (no exemplars, no dead filters). Defaults to None.
+            the optimised pictures only (no exemplars, no dead filters). Its range sets the
+            pictures': a probe of 0-255 pixels (most keras.applications networks) has the
+            network see the pictures stretched from [0, 1] to 0-255 (the NPZ keeps [0, 1]).
+            Defaults to None.
         layers: layer names (any layer with a map output, or Dense). Defaults to every
             convolution of a small net (at most one per resolution), one layer per stage of a
             deep one (`convwatch.techniques.stages`).
@@ -89,7 +101,12 @@ class FilterMaximization(Capture):
         image_shape: input shape `(H, W, C)` for a model that declares none. Defaults to the
             model's input shape.
         batch_size: probe images per compiled call. Defaults to as many as keep their
-            activation maps within 64 MB (at most 1024).
+            activation maps within 64 MB (at most 1024) and the network's within 256 MB.
+        budget: the share of training time this fit's captures may add (`budget.py`; it
+            applies to all of them); None: every capture as scheduled, in full. Under a budget
+            a capture may draw fewer layers and filters and search fewer probe images
+            (`atlas_plan.py`), or skip an epoch; the last epoch is always drawn, and what was
+            thinned is written to `budget.json` and logged. Defaults to the fit's (0.2).
 
     Example:
         >>> cb = FilterMaximization(x_train[:2000], out_dir="run/atlas")  # doctest: +SKIP
@@ -117,9 +134,11 @@ class FilterMaximization(Capture):
             "{layer}, {tag}: the optimised inputs, the receptive field, dead filters, the "
             "exemplar patches, their image indices, positions and activations.",
         ),
+        BUDGET_CAPTION,
     )
     run_options = {"probe_size": PositiveInt}
     supplied = frozenset({"out_dir", "probe"})
+    budgeted = True
 
     @classmethod
     def from_run(cls, inputs: RunInputs, probe_size: int = 2000, **options: Any) -> Capture:
@@ -148,8 +167,9 @@ class FilterMaximization(Capture):
         frame_ms: PositiveInt = 400,
         image_shape: tuple[PositiveInt, ...] | None = None,
         batch_size: PositiveInt | None = None,
+        budget: float | None = UNSET,
     ):
-        super().__init__(out_dir, every_n_epochs, None)
+        super().__init__(out_dir, every_n_epochs, None, budget=budget)
         if objective not in (None, *OBJECTIVES):
             raise ValueError(f"objective must be one of {OBJECTIVES}. Received: {objective!r}")
         if probe is not None and np.ndim(probe) != 4:
@@ -162,6 +182,7 @@ class FilterMaximization(Capture):
         self.ascent = dict(steps=steps, learning_rate=learning_rate, contrast=contrast)
         self.ascent.update(max_contrast=max_contrast)
         self.ascent.update(jitter=jitter, blur=blur, seed=seed, image_shape=image_shape)
+        self.ascent.update(value_range=self._probe_range)
         self.exemplars = exemplars
         self.max_filters = max_filters
         self.frame_ms = frame_ms
@@ -174,45 +195,88 @@ class FilterMaximization(Capture):
         self._frames: dict[str, list[bytes]] = {}  # per layer, its GIF frames so far (packed)
         self._copy: ModelCopy | None = None
         self._copied = False
+        self._plan: AtlasPlan | None = None
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
         if not self._copied:  # once per fit: cloning needs the live model
             self._copy, self._copied = private_copy(self.model), True
+        self._plan = self._plan or self._make_plan(self.model)
+        units = self._plan.predict
         if self._copy is not None:
-            self.later(self._measure_copy, tag, snapshot(self.model))
+            self.later(self._measure_copy, tag, epoch, self._final, snapshot(self.model))
         else:  # a model that cannot be copied: its model work here, the drawing later
-            self.later(self._draw, tag, self._measure(self.model))
+            self.sized(tag, epoch, self._final, units, self._work(tag, self.model), wait=False)
 
     def finish(self) -> None:
         self.later(self._write_gifs)
 
-    # ---------------------------------------------------------------- background tasks
-    def _measure_copy(self, tag: str, weights: list[np.ndarray]) -> None:
-        with self._copy.loaded(weights) as model:
-            found = self._measure(model)
-        self._draw(tag, found)
+    def _make_plan(self, model) -> AtlasPlan:
+        """The layers and full-scale sizes, once per fit, on the training thread."""
+        shape = self._image_shape()
+        names = self.layers or default_layers(model, ("conv",), shape)
+        channels = output_shapes(model, shape)
+        count = {name: int(channels[name][-1]) for name in names}
+        example = np.zeros((1, *(shape or model.inputs[0].shape[1:])), np.float32)
+        return AtlasPlan(
+            layers=list(names),
+            shares=depth_shares(model, names, shape),
+            filters={
+                n: len(self.filters or range(min(c, self.max_filters))) for n, c in count.items()
+            },
+            probes=0 if self.probe is None else len(self.probe),
+            exemplars=self.exemplars,
+            steps=self.ascent["steps"],
+            seconds_per_image=forward_seconds(model, example),
+        )
 
-    def _measure(self, model) -> dict[str, dict[str, np.ndarray]]:
+    # ---------------------------------------------------------------- background tasks
+    def _measure_copy(self, tag: str, epoch: int, final: bool, weights: list[np.ndarray]):
+        def work(scale: float) -> str:
+            with self._copy.loaded(weights) as model:
+                return self._work(tag, model, background=True)(scale)
+
+        self.sized(tag, epoch, final, self._plan.predict, work)
+
+    def _work(self, tag: str, model, background: bool = False):
+        def work(scale: float) -> str:
+            sized = self._plan.at(scale)
+            found = self._measure(model, sized)
+            if background:
+                self._draw(tag, found)
+            else:
+                self.later(self._draw, tag, found)
+            return self._plan.describe(sized)
+
+        return work
+
+    def _measure(self, model, sized: Sized) -> dict[str, dict[str, np.ndarray]]:
         """Per layer, the atlas arrays (the NPZ's): exemplars of every layer from one pass over
         the probe images (which also picks the most active filters), then each layer's
         pictures."""
-        shape = self._image_shape(model)
-        names = self.layers or default_layers(model, ("conv",), shape)
-        chosen = {name: self._filters(model, name, shape) for name in names}
+        shape = self._image_shape()
+        chosen = {name: self._filters(model, name, shape, sized) for name in sized.layers}
         found = {}
         if self.probe is not None:
             found = layer_exemplars(
-                model, chosen, self.probe, self.exemplars, self.batch_size, limit=self.max_filters
+                model,
+                chosen,
+                self.probe[: sized.probes],
+                self.exemplars,
+                self.batch_size,
+                pad_value=sum(self._probe_range) / 2,  # grey, in the probe's own range
+                limit=sized.filters,
             )
         atlases = {}
-        for name in names:
+        for name in sized.layers:
             arrays, target = {}, None
             if name in found:
                 ex = found[name]
                 arrays.update(dead=ex.dead, exemplars=ex.patches, exemplar_index=ex.index)
                 arrays.update(exemplar_position=ex.position, exemplar_activation=ex.activation)
-                # The faintest picture that excites each unit as much as its best exemplar.
-                target = None if self.objective == "channel" else ex.activation[:, 0]
+                # The faintest picture that excites each unit as much as its best exemplar; on a
+                # deep unit, the picture at full strength (a faint Fourier picture is grey).
+                if self.objective != "channel" and not _deep(model, name, self._image_shape()):
+                    target = ex.activation[:, 0]
                 filters = list(ex.filters)
             else:
                 filters = chosen[name]
@@ -222,30 +286,37 @@ class FilterMaximization(Capture):
             )
             top, left, height, width = receptive_field(model, name, pictures.shape[1:])
             arrays.update(images=pictures, receptive_field=np.array([top, left, height, width]))
+            arrays["targeted"] = np.array(target is not None)
             atlases[name] = arrays
         return atlases
 
-    def _image_shape(self, model) -> tuple[int, ...] | None:
+    def _image_shape(self) -> tuple[int, ...] | None:
         if self.ascent["image_shape"] is not None:
             return tuple(self.ascent["image_shape"])
         return None if self.probe is None else self.probe.shape[1:]
 
-    def _filters(self, model, name: str, shape) -> list[int] | None:
-        """The filters asked for; None (all: the exemplar search picks the most active)
-        given a probe set; else the first `max_filters`."""
+    def _filters(self, model, name: str, shape, sized: Sized) -> list[int] | None:
+        """The filters asked for (the first ones the scale allows); None (all: the exemplar
+        search picks the most active) given a probe set; else the first ones."""
         if self.filters is not None:
-            return self.filters
+            return self.filters[: sized.filters[name]]
         if self.probe is not None:
             return None
-        count = output_shapes(model, shape)[name][-1]
-        return list(range(min(int(count), self.max_filters)))
+        return list(range(sized.filters[name]))
 
     def _draw(self, tag: str, atlases: dict[str, dict[str, np.ndarray]]) -> None:
         """Write each layer's NPZ and atlas PNG, and keep the atlas as a GIF frame."""
         for name, arrays in atlases.items():
             stem = file_stem(name)
+            pictures, patches = self._shown(arrays)
+            cropped = pictures.shape[1:3] != arrays["images"].shape[1:3]
+            drawn = drawn_tiles(pictures, patches)
+            if drawn is not None:  # a deep layer: the NPZ keeps the tiles as the atlas shows them
+                arrays = {**arrays, "images": drawn[0], "as_shown": np.array(True)}
+                if drawn[1] is not None:
+                    arrays["exemplars"] = drawn[1]
             atomic.write_npz(self.path(f"{stem}_{tag}.npz"), arrays)
-            atlas = self._atlas(name, tag, arrays)
+            atlas = self._atlas(name, tag, arrays, pictures, patches, cropped)
             atomic.write_png(self.path(f"{stem}_{tag}.png"), atlas)
             # Quantised now, beside the rest of this capture's work, not all at the end; kept
             # as a palette PNG in memory (about 50 KB an atlas).
@@ -253,24 +324,28 @@ class FilterMaximization(Capture):
             atomic.gif_frame(atlas).save(packed, format="PNG", compress_level=1)
             self._frames.setdefault(name, []).append(packed.getvalue())
 
-    def _atlas(self, name: str, tag: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    def _shown(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The pictures as the atlas shows them (cropped to the receptive field for a neuron
+        objective) and the patches in [0, 1], whatever range the model takes."""
         pictures = arrays["images"]
         top, left, height, width = (int(v) for v in arrays["receptive_field"])
-        shown = pictures
         if self.objective in (None, "neuron"):  # the rest of the picture is grey
-            shown = pictures[:, max(top, 0) : top + height, max(left, 0) : left + width]
-        patches, dead = arrays.get("exemplars"), arrays.get("dead")
-        if patches is not None:  # shown in [0, 1], whatever range the model takes
+            pictures = pictures[:, max(top, 0) : top + height, max(left, 0) : left + width]
+        patches = arrays.get("exemplars")
+        if patches is not None:
             low, high = self._probe_range
             patches = (patches.astype(np.float32) - low) / (high - low)
-        activations = arrays.get("exemplar_activation")
+        return pictures, patches
+
+    def _atlas(self, name: str, tag: str, arrays, shown, patches, cropped) -> np.ndarray:
+        dead = arrays.get("dead")
         title, subtitle = atlas_text(
             name,
             tag,
             len(arrays["filters"]),
             shown.shape[1:3],
-            cropped=shown.shape[1:3] != pictures.shape[1:3],
-            targeted=patches is not None and self.objective != "channel",
+            cropped=cropped,
+            targeted=bool(arrays.get("targeted", patches is not None)),
             exemplars=None if patches is None else patches.shape[1],
             dead=dead,
             probes=0 if self.probe is None else len(self.probe),
@@ -279,7 +354,7 @@ class FilterMaximization(Capture):
             shown,
             list(arrays["filters"]),
             patches,
-            activations,
+            arrays.get("exemplar_activation"),
             dead,
             title=title,
             subtitle=subtitle,
@@ -300,3 +375,11 @@ def _display_range(probe) -> tuple[float, float]:
     if low >= 0.0 and high <= 1.0:
         return 0.0, 1.0
     return min(low, 0.0), high if high > low else low + 1.0
+
+
+def _deep(model, name: str, shape) -> bool:
+    """True where `maximize_filters` optimises the layer's pictures in the decorrelated
+    parameterisation (a receptive field over `regularize.DEEP_FIELD` pixels)."""
+    window = receptive_field(model, name, shape)
+    image = shape or tuple(model.inputs[0].shape[1:])
+    return regularize.field_side(window, tuple(image[:2])) > regularize.DEEP_FIELD

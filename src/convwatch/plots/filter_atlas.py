@@ -186,7 +186,7 @@ def atlas_text(
         what = f"the faintest input that excites {unit} as much as its best probe patch"
     else:
         what = f"the input that excites {unit} most at a fixed contrast"
-    title = f"{layer}, {tag}: {count} filters"
+    title = f"{layer}, {tag}: {count} filter{'' if count == 1 else 's'}"
     subtitle = f"Each tile: filter index; left (orange), {what}, {where} (grey = 0.5)."
     if exemplars is not None:
         title += f", {int(np.sum(dead))} dead, on {probes:,} probe images"
@@ -204,6 +204,21 @@ def _displayable(images) -> np.ndarray:
     if x.shape[-1] != 3:
         x = np.repeat(x.mean(axis=-1, keepdims=True), 3, axis=-1)
     return np.round(x * 255).astype(np.uint8)
+
+
+def drawn_tiles(pictures, exemplars=None) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The pictures and exemplar patches as uint8 RGB exactly as `filter_atlas` draws them,
+    where it shrinks either to fit its tile (a deep unit's, up to the whole image); None where
+    it draws both at their own size (every small net's). What a capture saves beside the
+    picture: the same numbers, not the full-size arrays (tens of MB a layer)."""
+    side = None
+    if exemplars is not None:
+        side = (EXEMPLAR_BLOCK - GAP) // max(_grid_shape(np.shape(exemplars)[1])) - GAP
+    too_big = max(np.shape(pictures)[1:3]) > BLOCK
+    if not too_big and (side is None or max(np.shape(exemplars)[2:4]) <= side):
+        return None
+    shown = _fitted(_displayable(pictures), BLOCK)
+    return shown, None if exemplars is None else _fitted(_displayable(exemplars), side)
 
 
 def _fitted(images: np.ndarray, side: int) -> np.ndarray:

@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from convwatch.base import atomic, layout
 from convwatch.callbacks import Capture, HistoryRecorder
+from convwatch.callbacks.budget import default_budget
 from convwatch.callbacks.epoch_checkpoint import EpochCheckpoint
 from convwatch.callbacks.run_guard import RunGuard
 from convwatch.run.captures import build_callbacks
@@ -100,7 +101,12 @@ def fit_with_captures(
     fit = experiment.fit
     validation = (arrays.x_test, arrays.y_test) if fit.validation == "test" else None
     captures = [c for c in callbacks if isinstance(c, Capture)]
-    with deferred(), live.stopped_on_error(), _background_stopped_on_error(captures):
+    with (
+        deferred(),
+        live.stopped_on_error(),
+        _background_stopped_on_error(captures),
+        default_budget(fit.capture_budget),
+    ):
         # a signal stops fit at the next batch (RunGuard), not mid-write
         model.fit(
             *_training_data(arrays, fit.batch_size, fit.steps_per_epoch, experiment.seed),

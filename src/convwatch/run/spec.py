@@ -133,6 +133,10 @@ class Fit:
     # tf.distribute: mirrored = every local GPU (or CPU device); multiworker = TF_CONFIG's
     # machines, refused with the reason while Keras 3 cannot fit under it
     strategy: str = "default"
+    # The share of training time the captures may add (convwatch.callbacks.budget): None
+    # draws every capture as scheduled, in full, as the experiments are for their pictures;
+    # 0.2 keeps a fit with its captures within 1.2x a plain one, by drawing less
+    capture_budget: PositiveFloat | None = None
 
     def __post_init__(self) -> None:
         _check_choice("fit", "on_nan", self.on_nan, ON_NAN)
@@ -235,6 +239,8 @@ class Experiment:
         """A short hash of everything that changes the result (not the description)."""
         config = self.config()
         config.pop("description")
+        if config["fit"].get("capture_budget") is None:  # what every run before it drew
+            config["fit"].pop("capture_budget", None)
         text = json.dumps(config, sort_keys=True, default=str)
         return hashlib.sha1(text.encode()).hexdigest()[:7]
 

@@ -83,15 +83,16 @@ def layer_exemplars(
     k: int = 9,
     batch_size: int | None = None,
     pad_value: float = 0.5,
-    limit: int | None = None,
+    limit: int | Mapping[str, int] | None = None,
 ) -> dict[str, Exemplars]:
     """`top_exemplars` of several layers at once: `{layer: filters (None: all)}` in,
     `{layer: Exemplars}` out, from one pass of the images through the network (the layers
     share what lies below them) and one more of the winning images for the positions. The
     default `batch_size` keeps all the layers' maps of a batch within 64 MB, and the whole
-    network's activations within `memory.FORWARD_BYTES`. With `limit`, a layer asked for all
-    its filters keeps the `limit` with the highest peak activation (in index order): the
-    pass keeps every filter's top k, a few numbers each, and only those chosen get patches."""
+    network's activations within `memory.FORWARD_BYTES`. With `limit` (a number, or one per
+    layer), a layer asked for all its filters keeps the `limit` with the highest peak
+    activation (in index order): the pass keeps every filter's top k, a few numbers each, and
+    only those chosen get patches."""
     images = _checked_images(images, k, batch_size)
     names = list(layers)
     paths = resolve(model, names)
@@ -109,9 +110,10 @@ def layer_exemplars(
     tops = _running_top_k(peak, images, chosen, k, batch_size)
     if limit is not None:
         for i, name in enumerate(names):
-            if layers[name] is None and chosen[i].size > limit:
+            most = limit if isinstance(limit, int) else limit.get(name, chosen[i].size)
+            if layers[name] is None and chosen[i].size > most:
                 best, index = tops[i]
-                keep = np.sort(np.argsort(-best[0], kind="stable")[:limit])
+                keep = np.sort(np.argsort(-best[0], kind="stable")[:most])
                 chosen[i], tops[i] = chosen[i][keep], (best[:, keep], index[:, keep])
     flat = _flat_positions(argmax, images, [index.T for _, index in tops], chosen, batch_size)
     found = {}

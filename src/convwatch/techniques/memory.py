@@ -15,11 +15,15 @@ symbolic call of the model on one example (nested models walked into), at 4 byte
 
 from __future__ import annotations
 
+import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from convwatch.techniques.activations import layer_outputs
+from convwatch.techniques.layers import layer_paths
 from convwatch.techniques.traced import example_shape, traced_calls
 
 FORWARD_BYTES = 256 * 2**20  # what one forward batch of a capture may hold in flight
@@ -66,3 +70,27 @@ def footprint(model, image_shape=None) -> Footprint:
             largest=max(sizes) * _BYTES_PER_VALUE, total=sum(sizes) * _BYTES_PER_VALUE
         )
     return per_model[shape]
+
+
+def forward_seconds(model, example, layers: Sequence[str] | None = None) -> float:
+    """Seconds one example takes through `model` up to `layers` (all of the model without),
+    timed on a second call so that building and tracing are not counted; what a capture
+    predicts its own cost from."""
+    names = list(layers) if layers else None
+    layer_outputs(model, example[:1], names)
+    start = time.perf_counter()
+    layer_outputs(model, example[:1], names)
+    return time.perf_counter() - start
+
+
+def depth_shares(model, names: Sequence[str], image_shape=None) -> dict[str, float]:
+    """Per layer, the share of the network's activations computed up to its (first) call:
+    about the share of a full forward pass it takes to reach it (at least 5%)."""
+    paths = {layer_paths(model)[name]: name for name in names}
+    sizes, reached = [], {}
+    for call in traced_calls(model, example_shape(model, image_shape)):
+        sizes.append(sum(int(np.prod([d or 1 for d in out[1:]])) for out in call.shapes))
+        if call.path in paths:
+            reached.setdefault(paths[call.path], sum(sizes))
+    total = max(sum(sizes), 1)
+    return {name: max(0.05, reached.get(name, total) / total) for name in names}

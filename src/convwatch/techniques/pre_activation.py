@@ -4,6 +4,11 @@ A ReLU unit that is off on the starting picture has a zero gradient, so gradient
 output never moves; on the pre-activation (the conv or dense output plus bias) it still climbs.
 The wrapper shares the layer's weights and computes what the layer's own `call` computes, up
 to the activation. Layers without an activation (or with `linear`) are their own pre-activation.
+
+A stand-alone activation layer (`Activation`, `ReLU`, `LeakyReLU`, `PReLU`, `ELU`: how
+ResNetV2, MobileNet and EfficientNet end their blocks) is climbed on its input, the same
+argument: the layer before it (a convolution, a batch normalisation, an Add) computes its
+pre-activation.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from keras import ops
 from convwatch.techniques.fast_grad import fast_version
 
 _CONVS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
+_L = keras.layers
+_ACTIVATIONS = (_L.Activation, _L.ReLU, _L.LeakyReLU, _L.PReLU, _L.ELU)
 
 
 def has_activation(layer) -> bool:
@@ -26,7 +33,10 @@ def pre_activation_version(layer, x, fast_grad: bool = False):
     """A layer computing `layer`'s pre-activation on `x`, or None to use its output as it is:
     when that already is the pre-activation (no activation, or `linear`), or when the layer is
     not one this module opens up (only Conv1D/2D/3D and unquantised Dense layers are; a
-    SeparableConv2D with a ReLU, say, is climbed on its output)."""
+    SeparableConv2D with a ReLU, say, is climbed on its output). A stand-alone activation
+    layer gives its input (through a `PassThrough` layer)."""
+    if type(layer) in _ACTIVATIONS and not _is_linear(layer):
+        return PassThrough()
     if not has_activation(layer):
         return None
     if fast_grad and (wrapper := fast_version(layer, x, activation=False)):
@@ -35,6 +45,20 @@ def pre_activation_version(layer, x, fast_grad: bool = False):
     if not plain or getattr(layer, "quantization_mode", None):
         return None
     return PreActivation(layer)
+
+
+def _is_linear(layer) -> bool:
+    return isinstance(layer, _L.Activation) and layer.activation is keras.activations.linear
+
+
+class PassThrough(keras.layers.Layer):
+    """Gives its input: the pre-activation of a stand-alone activation layer."""
+
+    def call(self, x):
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
 
 
 class PreActivation(keras.layers.Layer):
