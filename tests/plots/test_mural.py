@@ -134,3 +134,15 @@ def test_nan_padding_is_white_in_frames():
     assert gray[0, 2] == 255 and gray[0, 0] == 0
     colour = to_uint8_frame(grid, size=None, cmap="viridis")
     np.testing.assert_array_equal(colour[0, 2], [255, 255, 255])
+
+
+def test_display_range_maps_0_255_images_into_0_1_and_leaves_unit_images_alone():
+    import numpy as np
+
+    from convwatch.plots.scaling import display_range
+
+    assert display_range(np.array([0.2, 0.9])) == (0.0, 1.0)
+    assert display_range(np.array([3.0, 251.0])) == (0.0, 251.0)  # from 0, to their maximum
+    assert display_range(np.array([-1.0, 1.0])) == (-1.0, 1.0)
+    assert display_range(np.full(3, 7.0)) == (0.0, 7.0)
+    assert display_range(None) == (0.0, 1.0)

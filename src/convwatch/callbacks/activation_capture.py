@@ -42,7 +42,7 @@ class ActivationCapture(Capture):
     By default a model with one conv, pooling or Dense layer per spatial resolution (a small
     net) has all of those captured; a deeper one (a ResNet, a MobileNet) one layer per stage,
     the last at each resolution (`convwatch.techniques.stages`). The forward pass takes as many
-    probe images at a time as the network's activations allow within 256 MB.
+    probe images at a time as the network's activations allow within 128 MB.
 
     The training thread only copies the weights; the forward pass (on a private copy of the
     model, `model_copy.py`), the murals and the files are background work, done when `fit`

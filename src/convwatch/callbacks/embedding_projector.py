@@ -15,6 +15,7 @@ from convwatch.callbacks.budget import UNSET
 from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
 from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
+from convwatch.plots.scaling import display_range
 from convwatch.techniques import embed, layer_outputs, penultimate_layer
 from convwatch.techniques.memory import footprint, forward_seconds
 
@@ -41,7 +42,7 @@ class EmbeddingProjector(Capture):
     above shows them).
 
     The training thread only copies the weights: the forward pass (on a private copy of the
-    model, `model_copy.py`, as many images at a time as 256 MB of activations allow), the maps,
+    model, `model_copy.py`, as many images at a time as 128 MB of activations allow), the maps,
     pictures and files are made on the capture's background lane, and are all complete when
     `fit` returns. A model that cannot be copied has its forward pass on the training thread.
 
@@ -263,13 +264,21 @@ class EmbeddingProjector(Capture):
             layer,
             features,
             maps,
-            self.data[: len(features)],
+            self._shown(self.data[: len(features)]),
             labels,
             [self._class_name(int(c)) for c in labels],
             self.class_names,
             self._query_rows(labels),
             min(self.neighbours, len(features) - 1),  # a small set has fewer
         )
+
+    def _shown(self, images: np.ndarray) -> np.ndarray:
+        """`images` in [0, 1] for the thumbnails, strips and sprite, whatever range the model
+        takes (0-255 for most keras.applications networks)."""
+        low, high = display_range(self.data)
+        if (low, high) == (0.0, 1.0):
+            return images
+        return (images.astype(np.float32) - low) / (high - low)
 
     def _write_gifs(self) -> None:
         """Background: `<method>.gif` of the maps so far, where there are two or more."""

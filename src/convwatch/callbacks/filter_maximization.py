@@ -28,6 +28,7 @@ from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import atlas_text, filter_atlas
 from convwatch.plots.filter_atlas import drawn_tiles
+from convwatch.plots.scaling import display_range
 from convwatch.techniques import maximize_filters, receptive_field, regularize
 from convwatch.techniques.exemplars import layer_exemplars
 from convwatch.techniques.maximize import OBJECTIVES
@@ -101,7 +102,7 @@ class FilterMaximization(Capture):
         image_shape: input shape `(H, W, C)` for a model that declares none. Defaults to the
             model's input shape.
         batch_size: probe images per compiled call. Defaults to as many as keep their
-            activation maps within 64 MB (at most 1024) and the network's within 256 MB.
+            activation maps within 64 MB (at most 1024) and the network's within 128 MB.
         budget: the share of training time this fit's captures may add (`budget.py`; it
             applies to all of them); None: every capture as scheduled, in full. Under a budget
             a capture may draw fewer layers and filters and search fewer probe images
@@ -175,7 +176,7 @@ class FilterMaximization(Capture):
         if probe is not None and np.ndim(probe) != 4:
             raise ValueError(f"probe must be (N, H, W, C). Received: {np.shape(probe)}")
         self.probe = None if probe is None else np.asarray(probe)
-        self._probe_range = _display_range(self.probe)
+        self._probe_range = display_range(self.probe)
         self.layers = list(layers) if layers is not None else None
         self.filters = list(filters) if filters is not None else None
         self.objective = objective
@@ -364,17 +365,6 @@ class FilterMaximization(Capture):
         for name, packed in self._frames.items():
             frames = [Image.open(io.BytesIO(data)) for data in packed]
             atomic.write_gif(self.path(f"{file_stem(name)}.gif"), frames, self.frame_ms)
-
-
-def _display_range(probe) -> tuple[float, float]:
-    """`(low, high)` that maps the probe's pixels to [0, 1] for the atlas: (0, 1) for images
-    already in it, else the probe's own extremes (0-255 for most keras.applications nets)."""
-    if probe is None or probe.size == 0:
-        return 0.0, 1.0
-    low, high = float(np.min(probe)), float(np.max(probe))
-    if low >= 0.0 and high <= 1.0:
-        return 0.0, 1.0
-    return min(low, 0.0), high if high > low else low + 1.0
 
 
 def _deep(model, name: str, shape) -> bool:

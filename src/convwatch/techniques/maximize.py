@@ -48,7 +48,7 @@ random-weight MobileNetV3Small at 128 px (its last stage, 8 filters, 30 steps): 
 2 CPU cores (TensorFlow), after a 1.7 s first trace.
 
 Filters run in chunks of `batch_size` pictures per compiled call, by default as many as fit
-in 512 MB of forward and backward pass (`memory.py`): 6 for ResNet50V2 at 128 px.
+in 256 MB of forward and backward pass (`memory.py`): 3 for ResNet50V2 at 128 px.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def maximize_filters(
         blur: gradient blur sigma (pixel ascent). Defaults to receptive field side / 20.
         image_shape: `(H, W, C)`. Defaults to the model's input shape.
         seed: seed of the starting noise and the jitter. Defaults to 0.
-        batch_size: pictures per compiled call. Defaults to what fits 512 MB (`memory.py`).
+        batch_size: pictures per compiled call. Defaults to what fits 256 MB (`memory.py`).
         value_range: the pixels the model takes; the network sees the pictures stretched
             from [0, 1] to it. Defaults to `(0, 1)`; 0-255 for keras.applications networks.
 

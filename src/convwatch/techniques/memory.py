@@ -26,8 +26,8 @@ from convwatch.techniques.activations import layer_outputs
 from convwatch.techniques.layers import layer_paths
 from convwatch.techniques.traced import example_shape, traced_calls
 
-FORWARD_BYTES = 256 * 2**20  # what one forward batch of a capture may hold in flight
-GRADIENT_BYTES = 512 * 2**20  # what one batch of an ascent (forward and backward) may hold
+FORWARD_BYTES = 128 * 2**20  # what one forward batch of a capture may hold in flight
+GRADIENT_BYTES = 256 * 2**20  # what one batch of an ascent (forward and backward) may hold
 MAX_BATCH = 1024
 _BYTES_PER_VALUE = 4
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {shape: Footprint}
