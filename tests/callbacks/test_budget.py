@@ -156,3 +156,13 @@ def test_under_a_budget_the_trained_network_is_captured_whatever_the_schedule(se
     log = json.loads((tmp_path / "budget.json").read_text())["captures"]
     assert log[-1]["tag"] == "epoch002" and log[-1]["scale"] is not None
     assert "layers" in log[-1]["drawn"] and "probe images" in log[-1]["drawn"]
+
+
+def test_a_run_refuses_a_bad_capture_budget_before_any_folder():
+    from convwatch.errors import ConvwatchError
+    from convwatch.run.captures import check_callbacks
+
+    check_callbacks({"ActivationCapture": {"budget": 0.3}, "EmbeddingProjector": {"budget": None}})
+    for name in ("ActivationCapture", "FilterMaximization", "EmbeddingProjector"):
+        with pytest.raises(ConvwatchError, match=f"callbacks.{name}.budget"):
+            check_callbacks({name: {"budget": -1}})

@@ -73,6 +73,7 @@ def test_filter_maximization_shows_the_most_active_filters_of_each_stage(tmp_pat
     every = top_exemplars(model, "stage3_out", probe, k=1)  # all 96 filters
     expected = np.sort(np.argsort(-every.activation[:, 0], kind="stable")[:6])
     np.testing.assert_array_equal(saved["filters"], expected)
+    assert saved["filter_count"] == 96 and not saved["decorrelated"]  # a 30 px field
     assert saved["images"].shape == (6, 32, 32, 3) and saved["exemplars"].shape[:2] == (6, 2)
 
 
@@ -98,8 +99,7 @@ def test_depthwise_and_squeeze_excitation_layers_are_captured(tmp_path):
     for name in ("depthwise", "gated", "separable"):
         saved = read_npz(tmp_path / f"{name}_epoch001.npz")
         assert saved["images"].shape[0] == 8
-        # the gate is a 1x1 vector: the centre unit of `gated` still sees a window, not
-        # the whole image
+    # the gate is a 1x1 vector: the centre unit of `gated` still sees a window, not the image
     assert tuple(read_npz(tmp_path / "gated_epoch001.npz")["receptive_field"][2:]) == (5, 5)
 
 

@@ -70,3 +70,14 @@ def test_pictures_and_patches_larger_than_a_tile_are_shrunk_to_fit():
     small = filter_atlas(rng.random((2, 96, 96, 3)), [0, 1], rng.random((2, 9, 40, 40, 3)))
     large = filter_atlas(rng.random((2, 224, 224, 3)), [0, 1], rng.random((2, 9, 224, 224, 3)))
     assert large.shape == small.shape  # the same tiles, whatever the receptive field
+
+
+def test_the_title_says_which_filters_of_how_many_and_how_deep_pictures_were_made():
+    from convwatch.plots import atlas_text
+
+    title, _ = atlas_text("s3", "epoch002", 64, (96, 96), True, False, 9, np.zeros(64), 256, 2048)
+    assert title == "s3, epoch002: the 64 most active of 2,048 filters, 0 dead, on 256 probe images"
+    title, _ = atlas_text("conv1", "epoch001", 1, (5, 5), True, False)
+    assert title == "conv1, epoch001: 1 filter"
+    _, deep = atlas_text("s3", "epoch002", 4, (96, 96), True, False, deep=True)
+    assert "Fourier spectrum" in deep and "fixed contrast" not in deep

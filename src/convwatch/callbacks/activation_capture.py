@@ -11,7 +11,7 @@ import numpy as np
 
 from convwatch.base import atomic
 from convwatch.base.layout import file_stem
-from convwatch.base.ranges import NonNegativeInt, PositiveInt, validate_ranges
+from convwatch.base.ranges import NonNegativeInt, PositiveFloat, PositiveInt, validate_ranges
 from convwatch.callbacks.budget import UNSET
 from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
 from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
@@ -94,7 +94,7 @@ class ActivationCapture(Capture):
         image_index: NonNegativeInt = 0,
         max_channels: PositiveInt = 64,
         max_megabytes: PositiveInt = 10,
-        budget: float | None = UNSET,
+        budget: PositiveFloat | None = UNSET,
     ):
         super().__init__(out_dir, every_n_epochs, every_n_steps, budget=budget)
         self.probe = np.asarray(probe)

@@ -35,6 +35,7 @@ class AtlasPlan:
     """The full-scale sizes of one fit's atlas captures and what a forward pass costs."""
 
     layers: list[str]
+    channels: dict[str, int]  # per layer, its filter count
     shares: dict[str, float]  # per layer, the share of a forward pass it takes to reach it
     filters: dict[str, int]  # per layer, the filters shown at scale 1
     probes: int  # probe images at scale 1 (0: no probe set)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from convwatch.base.ranges import PositiveInt, Range, Seed, validate_ranges
+from convwatch.base.ranges import PositiveFloat, PositiveInt, Range, Seed, validate_ranges
 from convwatch.callbacks import embedding_files as files
 from convwatch.callbacks.budget import UNSET
 from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
@@ -123,7 +123,7 @@ class EmbeddingProjector(Capture):
         queries: PositiveInt = 6,
         neighbours: PositiveInt = 8,
         seed: Seed = 0,
-        budget: float | None = UNSET,
+        budget: PositiveFloat | None = UNSET,
     ):
         super().__init__(
             out_dir, every_n_epochs, None, at_train_begin=bool(every_n_epochs), budget=budget

@@ -29,9 +29,9 @@ from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import atlas_text, filter_atlas
 from convwatch.plots.filter_atlas import drawn_tiles
 from convwatch.plots.scaling import display_range
-from convwatch.techniques import maximize_filters, receptive_field, regularize
+from convwatch.techniques import maximize_filters, receptive_field
 from convwatch.techniques.exemplars import layer_exemplars
-from convwatch.techniques.maximize import OBJECTIVES
+from convwatch.techniques.maximize import OBJECTIVES, decorrelated
 from convwatch.techniques.memory import depth_shares, forward_seconds
 from convwatch.techniques.stages import default_layers
 from convwatch.techniques.traced import output_shapes
@@ -49,19 +49,20 @@ class FilterMaximization(Capture):
     each filter's activation is largest, one per image, and the receptive-field patch there).
     With exemplars, each picture is the faintest that excites its unit as much as the filter's
     best exemplar (`maximize_filters(..., target=...)`), so picture and patches are at the same
-    strength; a deep unit's (a field over 40 px, optimised as a Fourier spectrum) is the ascent
-    at full strength instead, since its faint versions are grey (`targeted` in the NPZ says
-    which). It writes `<layer>_<tag>.png`, the atlas (one tile per filter: index, peak
-    activation on the probe set, the picture cropped to the centre unit's receptive field and
-    scaled up without blur, the exemplars; a filter never above 0 on any probe image is a "dead"
-    tile), and `<layer>_<tag>.npz`: `images` `(F, H, W, C)` in [0, 1] (whole pictures, exactly
-    0.5 outside the receptive field), `filters`, `receptive_field` (top, left, height, width),
-    and with a probe set `dead` (bool, F), `exemplars` `(F, k, h, w, C)`, `exemplar_index` and
-    `exemplar_position` (row, col in the map) `(F, k[, 2])`, `exemplar_activation` `(F, k)`,
-    sorted descending. Where the atlas shrinks the pictures or patches to fit its tiles (a deep
-    unit, whose field can be the whole image), `images` and `exemplars` are instead the uint8
-    RGB tiles as drawn, and `as_shown` is True: a few MB a layer, not tens. At train end,
-    `<layer>.gif` plays the atlases in order.
+    strength; a deep unit's (a field over 40 px, optimised as a Fourier spectrum: `decorrelated`
+    in the NPZ) is the ascent at full strength instead, since its faint versions are grey
+    (`targeted` says which). `filter_count` is the layer's number of filters, of which the atlas
+    shows the most active. It writes `<layer>_<tag>.png`, the atlas (one tile per filter: index,
+    peak activation on the probe set, the picture cropped to the centre unit's receptive field
+    and scaled up without blur, the exemplars; a filter never above 0 on any probe image is a
+    "dead" tile), and `<layer>_<tag>.npz`: `images` `(F, H, W, C)` in [0, 1] (whole pictures,
+    exactly 0.5 outside the receptive field), `filters`, `receptive_field` (top, left, height,
+    width), and with a probe set `dead` (bool, F), `exemplars` `(F, k, h, w, C)`,
+    `exemplar_index` and `exemplar_position` (row, col in the map) `(F, k[, 2])`,
+    `exemplar_activation` `(F, k)`, sorted descending. Where the atlas shrinks the pictures or
+    patches to fit its tiles (a deep unit, whose field can be the whole image), `images` and
+    `exemplars` are instead the uint8 RGB tiles as drawn, and `as_shown` is True: a few MB a
+    layer, not tens. At train end, `<layer>.gif` plays the atlases in order.
 
     The training thread only copies the weights at each capture: the ascent and the exemplar
     search run in the background on a private copy of the model (`model_copy.py`: cloned once,
@@ -168,7 +169,7 @@ class FilterMaximization(Capture):
         frame_ms: PositiveInt = 400,
         image_shape: tuple[PositiveInt, ...] | None = None,
         batch_size: PositiveInt | None = None,
-        budget: float | None = UNSET,
+        budget: PositiveFloat | None = UNSET,
     ):
         super().__init__(out_dir, every_n_epochs, None, budget=budget)
         if objective not in (None, *OBJECTIVES):
@@ -220,6 +221,7 @@ class FilterMaximization(Capture):
         example = np.zeros((1, *(shape or model.inputs[0].shape[1:])), np.float32)
         return AtlasPlan(
             layers=list(names),
+            channels=count,
             shares=depth_shares(model, names, shape),
             filters={
                 n: len(self.filters or range(min(c, self.max_filters))) for n, c in count.items()
@@ -270,13 +272,14 @@ class FilterMaximization(Capture):
         atlases = {}
         for name in sized.layers:
             arrays, target = {}, None
+            deep = decorrelated(model, name, self._image_shape())
             if name in found:
                 ex = found[name]
                 arrays.update(dead=ex.dead, exemplars=ex.patches, exemplar_index=ex.index)
                 arrays.update(exemplar_position=ex.position, exemplar_activation=ex.activation)
                 # The faintest picture that excites each unit as much as its best exemplar; on a
                 # deep unit, the picture at full strength (a faint Fourier picture is grey).
-                if self.objective != "channel" and not _deep(model, name, self._image_shape()):
+                if self.objective != "channel" and not deep:
                     target = ex.activation[:, 0]
                 filters = list(ex.filters)
             else:
@@ -288,6 +291,8 @@ class FilterMaximization(Capture):
             top, left, height, width = receptive_field(model, name, pictures.shape[1:])
             arrays.update(images=pictures, receptive_field=np.array([top, left, height, width]))
             arrays["targeted"] = np.array(target is not None)
+            arrays["decorrelated"] = np.array(deep)
+            arrays["filter_count"] = np.array(self._plan.channels[name])
             atlases[name] = arrays
         return atlases
 
@@ -350,6 +355,8 @@ class FilterMaximization(Capture):
             exemplars=None if patches is None else patches.shape[1],
             dead=dead,
             probes=0 if self.probe is None else len(self.probe),
+            of=int(arrays["filter_count"]) if "filter_count" in arrays else None,
+            deep=bool(arrays.get("decorrelated", False)),
         )
         return filter_atlas(
             shown,
@@ -365,11 +372,3 @@ class FilterMaximization(Capture):
         for name, packed in self._frames.items():
             frames = [Image.open(io.BytesIO(data)) for data in packed]
             atomic.write_gif(self.path(f"{file_stem(name)}.gif"), frames, self.frame_ms)
-
-
-def _deep(model, name: str, shape) -> bool:
-    """True where `maximize_filters` optimises the layer's pictures in the decorrelated
-    parameterisation (a receptive field over `regularize.DEEP_FIELD` pixels)."""
-    window = receptive_field(model, name, shape)
-    image = shape or tuple(model.inputs[0].shape[1:])
-    return regularize.field_side(window, tuple(image[:2])) > regularize.DEEP_FIELD

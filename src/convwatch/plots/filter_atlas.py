@@ -167,6 +167,8 @@ def atlas_text(
     exemplars: int | None = None,
     dead=None,
     probes: int = 0,
+    of: int | None = None,
+    deep: bool = False,
 ) -> tuple[str, str]:
     """The atlas's title (layer, tag, counts) and the line saying what a tile shows.
 
@@ -179,14 +181,24 @@ def atlas_text(
         exemplars: exemplars per filter, or None when there are none.
         dead: `(F,)` bool of the dead filters, with exemplars.
         probes: how many probe images the exemplars come from.
+        of: the layer's filter count, where the atlas shows the most active `count` of them.
+        deep: True when the pictures were optimised as a Fourier spectrum (a deep unit).
     """
     unit = "the filter's centre unit" if cropped else "the filter"
     where = f"shown over its {field[0]}x{field[1]} receptive field" if cropped else "whole"
     if targeted:
         what = f"the faintest input that excites {unit} as much as its best probe patch"
+    elif deep:
+        what = (
+            f"the input that excites {unit} most, optimised as a Fourier spectrum under random "
+            "shift, scale and rotation"
+        )
     else:
         what = f"the input that excites {unit} most at a fixed contrast"
-    title = f"{layer}, {tag}: {count} filter{'' if count == 1 else 's'}"
+    shown = f"{count} filter{'' if count == 1 else 's'}"
+    if of is not None and of > count:
+        shown = f"the {count} most active of {of:,} filters" if exemplars else f"{shown} of {of:,}"
+    title = f"{layer}, {tag}: {shown}"
     subtitle = f"Each tile: filter index; left (orange), {what}, {where} (grey = 0.5)."
     if exemplars is not None:
         title += f", {int(np.sum(dead))} dead, on {probes:,} probe images"

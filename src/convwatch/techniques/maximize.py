@@ -69,7 +69,7 @@ from convwatch.techniques.memory import footprint
 from convwatch.techniques.receptive_field import layer_grid
 from convwatch.techniques.traced import example_shape
 
-__all__ = ["LEVELS", "OBJECTIVES", "TRACES", "maximize_filters"]
+__all__ = ["LEVELS", "OBJECTIVES", "TRACES", "decorrelated", "maximize_filters"]
 OBJECTIVES = ("neuron", "channel")
 LEVELS = 16  # contrasts tried for a target
 _PROBES = 4  # signed channel mixes whose gradient at grey gives the effective field
@@ -178,7 +178,7 @@ def _prepare(model, layer, objective, jitter, blur, image_shape, batch_size, val
     compiled = compiled_ascent(model, path, shape, objective, grid.centre, (low, high))
     if batch_size is None:
         batch_size = footprint(model, shape).gradient_batch()
-    deep = regularize.field_side(window, shape[:2]) > regularize.DEEP_FIELD
+    deep = _is_deep(window, shape)
     if deep and objective == "neuron":
         window = _effective_window(compiled, shape, window, int(batch_size))
     auto_jitter, auto_blur = regularize.default_regularization(window)
@@ -293,6 +293,18 @@ def _mask(shape, window) -> np.ndarray:
         top, left, height, width = window
         mask[:, max(top, 0) : max(top + height, 0), max(left, 0) : max(left + width, 0)] = 1.0
     return mask
+
+
+def decorrelated(model, layer: str, image_shape: Sequence[int] | None = None) -> bool:
+    """True where `maximize_filters` optimises `layer`'s pictures as a Fourier spectrum (its
+    centre unit's field, clipped to the image, is over `regularize.DEEP_FIELD` pixels)."""
+    shape = _image_shape(model, image_shape)
+    grid = layer_grid(model, resolve(model, [layer])[0], shape)
+    return _is_deep(grid.window(*grid.centre), shape)
+
+
+def _is_deep(window, shape) -> bool:
+    return regularize.field_side(window, shape[:2]) > regularize.DEEP_FIELD
 
 
 def _image_shape(model, image_shape) -> tuple[int, ...]:
