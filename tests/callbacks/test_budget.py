@@ -45,6 +45,25 @@ def test_the_fit_is_projected_from_its_batches_then_its_epochs(monkeypatch):
     assert ledger.projected_fit() == pytest.approx(36.0)  # 10 s - 1 s of captures, 4 times
 
 
+def test_the_first_batch_traces_once_not_once_an_epoch(monkeypatch):
+    """The first batch builds and traces the training step (often most of a short fit): the
+    projection counts it once, from the batches and from the first epoch alike."""
+    clock = FakeClock()
+    monkeypatch.setattr(budget.time, "perf_counter", clock)
+    ledger = Ledger(0.2)
+    ledger.members.append(object())
+    ledger.train_begin({"epochs": 3, "steps": 10})
+    ledger.epoch_begin()
+    for took in (11.0, 1.0, 1.0):
+        ledger.batch_begin()
+        clock.now += took
+        ledger.batch_end()
+    assert ledger.projected_fit() == pytest.approx(11.0 + 29 * 1.0)
+    clock.now += 7.0  # the epoch's 7 other batches
+    ledger.epoch_end()
+    assert ledger.projected_fit() == pytest.approx(20.0 + 2 * 10.0)
+
+
 def test_a_grant_is_the_largest_scale_whose_cost_fits(monkeypatch):
     ledger = timed_ledger(monkeypatch)  # 40 s of training, 8 s allowed at 0.2
     capture = ledger.members[0]

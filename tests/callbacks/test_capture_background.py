@@ -104,7 +104,7 @@ def test_background_work_keeps_the_models_dtype_policy(
     x = data[0]
     model = fit_seeded(ActivationCapture(x[:3], out_dir=tmp_path / "maps"), data, epochs=1)
     captured = read_npz(tmp_path / "maps" / "activations_epoch001.npz")
-    for name, expected in layer_outputs(model, x[:3]).items():
+    for name, expected in layer_outputs(model, x[:3], compiled=True).items():
         assert captured[name].dtype == expected.dtype == np.float16
         np.testing.assert_array_equal(captured[name], expected)
 

@@ -54,3 +54,24 @@ def test_no_copy_of_what_clone_model_cannot_copy_and_random_state_is_kept(monkey
     assert private_copy(clone_me) is not None  # initialising a clone's weights draws seeds ...
     assert random.getstate() == state  # ... from Python's generator, put back afterwards
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+
+
+def test_captures_of_one_moment_share_a_snapshot_loaded_once(seq, monkeypatch):
+    """Between two batches every capture reads the same weights: one copy of them, loaded
+    into the private copy once; after a batch (`forget_snapshot`) the next is taken afresh."""
+    first = snapshot(seq)
+    assert snapshot(seq) is first
+    copy = private_copy(seq)
+    loads = []
+    monkeypatch.setattr(copy.model, "set_weights", lambda w: loads.append(len(w)))
+    for _ in range(3):
+        with copy.loaded(first):
+            pass
+    assert len(loads) == 1
+    model_copy.forget_snapshot(seq)
+    seq.layers[0].kernel.assign(np.ones(seq.layers[0].kernel.shape, np.float32))
+    second = snapshot(seq)
+    assert second is not first and np.all(second[0] == 1)
+    with copy.loaded(second):
+        pass
+    assert len(loads) == 2

@@ -111,3 +111,16 @@ def test_in_batches_the_same_outputs(tiny_cnn, images):
         assert_allclose(batched[name], whole[name], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         layer_outputs(tiny_cnn, x, batch_size=0)
+
+
+def test_compiled_the_same_outputs_in_any_number_of_batches(tiny_cnn, images):
+    """A capture reads its layers through a compiled sub-model, each call padded to the batch
+    size: the outputs are the eager ones, for every input and no more."""
+    x, _ = images
+    whole = layer_outputs(tiny_cnn, x)
+    for batch in (None, 3, len(x) + 5):  # all at once, uneven batches, one padded call
+        compiled = layer_outputs(tiny_cnn, x, batch_size=batch, compiled=True)
+        assert list(compiled) == list(whole)
+        for name in whole:
+            assert compiled[name].shape == whole[name].shape
+            assert_allclose(compiled[name], whole[name], rtol=1e-5, atol=1e-6)

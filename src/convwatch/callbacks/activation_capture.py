@@ -19,7 +19,8 @@ from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import channel_mural
 from convwatch.techniques import layer_outputs
 from convwatch.techniques.channels import most_active
-from convwatch.techniques.memory import footprint, forward_seconds
+from convwatch.techniques.layers import resolve
+from convwatch.techniques.memory import ForwardCost, footprint, read_cost
 from convwatch.techniques.stages import default_layers
 
 MEGABYTE = 2**20
@@ -120,28 +121,31 @@ class ActivationCapture(Capture):
         self._copied = False
         self._chosen: list[str] | None = None  # the layers, chosen at the first capture
         self._batch = 1
-        self._seconds_per_image = 0.0
+        self._cost = ForwardCost(0.0, 0.0)  # what a forward pass costs, timed at the first capture
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
         if not self._copied and self.model.built:  # once per fit: cloning needs the live model
             self._copy, self._copied = private_copy(self.model), True
+            if self.layers is not None:
+                resolve(self.model, self.layers)  # a wrong name fails the fit now, not at its end
         if self._copy is not None:
-            self._choose(self.model)
             self.later(self._read_copy, tag, epoch, self._final, snapshot(self.model))
         else:  # unbuilt (the probe builds it) or not copyable: the forward pass here
             self.sized(tag, epoch, self._final, self._units, self._work(tag, self.model), False)
         self.captured.append(tag)
 
     def _choose(self, model) -> None:
-        """The layers and the forward batch, once per fit (the model is built by now)."""
+        """The layers and the forward batch, once per fit (the model is built by now): on the
+        private copy in the background, or on the model itself where there is none."""
         if self._chosen is not None:
             return
-        layer_outputs(model, self.probe[:1], self.layers)  # builds a model never called
+        if not model.built:
+            layer_outputs(model, self.probe[:1], self.layers)  # builds a model never called
         shape = self.probe.shape[1:]
         chosen = self.layers or default_layers(model, ("conv", "pool", "dense"), shape)
         self._chosen = list(chosen)
-        self._batch = footprint(model, shape).forward_batch()
-        self._seconds_per_image = forward_seconds(model, self.probe[:1], self._chosen)
+        self._batch = min(footprint(model, shape).forward_batch(), len(self.probe))
+        self._cost = read_cost(model, self.probe, self._chosen, self._batch)
 
     def _images(self, scale: float) -> np.ndarray:
         """The probe images a capture at `scale` reads: the first ones, and `image_index`."""
@@ -153,24 +157,35 @@ class ActivationCapture(Capture):
 
     def _units(self, scale: float) -> float:
         """Predicted seconds at `scale`: the forward passes, and drawing each layer's mural."""
-        return len(self._images(scale)) * self._seconds_per_image + DRAW_S * len(self._chosen)
+        images = len(self._images(scale))
+        return self._cost.seconds(images, self._batch) + DRAW_S * len(self._chosen)
 
-    def _work(self, tag: str, model):
+    def _work(self, tag: str, model=None, weights: list[np.ndarray] | None = None):
+        """The capture at a scale: `model` read here, or the private copy holding `weights`
+        (held only for the forward pass, not the drawing)."""
+
         def work(scale: float) -> str:
-            self._choose(model)
             images = self._images(scale)
-            outputs = layer_outputs(model, self.probe[images], self._chosen, batch_size=self._batch)
+            if model is not None:
+                self._choose(model)
+                outputs = self._forward(model, images)
+            else:
+                with self._copy.loaded(weights) as copy:
+                    outputs = self._forward(copy, images)
             self._write(tag, outputs, images)
             return f"{len(images)} of {len(self.probe)} probe images"
 
         return work
 
-    def _read_copy(self, tag: str, epoch: int, final: bool, weights: list[np.ndarray]) -> None:
-        def work(scale: float) -> str:
-            with self._copy.loaded(weights) as model:
-                return self._work(tag, model)(scale)
+    def _forward(self, model, images: np.ndarray) -> dict[str, np.ndarray]:
+        probe = self.probe[images]
+        return layer_outputs(model, probe, self._chosen, batch_size=self._batch, compiled=True)
 
-        self.sized(tag, epoch, final, self._units, work)
+    def _read_copy(self, tag: str, epoch: int, final: bool, weights: list[np.ndarray]) -> None:
+        if self._chosen is None:
+            with self._copy.held() as model:
+                self.set_up(self._choose, model)
+        self.sized(tag, epoch, final, self._units, self._work(tag, weights=weights))
 
     def _write(self, tag: str, outputs: dict[str, np.ndarray], images: np.ndarray) -> None:
         """The capture's NPZ, and a mural PNG per layer with spatial output (background);

@@ -4,7 +4,7 @@ At scale 1 a capture draws what it was asked for: every chosen layer, up to `max
 filters each, exemplars from every probe image. Below that it draws fewer filters per layer and
 searches fewer probe images (a prefix of them, so captures stay comparable); below 0.5 it also
 keeps fewer layers, evenly spread from the first (the cheapest: it stops early in the network)
-to the last. The predicted cost comes from one timed forward pass of the network and the work
+to the last. The predicted cost comes from timed forward passes of the network and the work
 each scale needs: the ascent's forward and backward passes up to each layer, the search for its
 best contrast, and the exemplar pass over the probe images.
 """
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convwatch.techniques.maximize import LEVELS
+from convwatch.techniques.memory import ForwardCost
 
 DRAW_S = 0.1  # about what drawing and writing one layer's atlas takes
 
@@ -41,7 +42,8 @@ class AtlasPlan:
     probes: int  # probe images at scale 1 (0: no probe set)
     exemplars: int
     steps: int
-    seconds_per_image: float  # one example through the whole network
+    cost: ForwardCost  # of a forward pass through the whole network
+    batch: int  # probe images a forward call takes
 
     def at(self, scale: float) -> Sized:
         """The sizes at `scale` in (0, 1] (see the module docstring)."""
@@ -60,9 +62,11 @@ class AtlasPlan:
             self.shares[name] * sized.filters[name] * (3 * self.steps + LEVELS)
             for name in sized.layers
         )
+        ascent = passes * self.cost.per_example  # compiled: no per-layer dispatch
         deepest = max(self.shares[name] for name in sized.layers)
-        passes += 2 * sized.probes * deepest  # the maxima, then the winners' positions
-        return passes * self.seconds_per_image + DRAW_S * len(sized.layers)
+        # the exemplar search: the maxima, then the winners' positions
+        search = 2 * self.cost.seconds(sized.probes, self.batch, deepest) if sized.probes else 0
+        return ascent + search + DRAW_S * len(sized.layers)
 
     def describe(self, sized: Sized) -> str:
         """`sized` in words, against scale 1: "2 of 5 layers, 16 of 64 filters each, ..."."""

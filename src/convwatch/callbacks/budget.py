@@ -117,6 +117,7 @@ class Ledger:
         self._steps: int | None = None
         self._batch_times: list[float] = []  # this epoch's, less capture time
         self._epoch_times: list[float] = []
+        self._tracing = 0.0  # how much longer the first batch took than the others
         self._batch_start = self._epoch_start = 0.0
         self._thread = 0.0  # capture seconds on the training thread since the clock started
         self._paced = 0.0  # seconds charged by captures before the last epoch
@@ -168,6 +169,10 @@ class Ledger:
     def epoch_end(self) -> None:
         took = time.perf_counter() - self._epoch_start - (self._thread - self._thread_at_epoch)
         with self._cond:
+            if not self._epoch_times and len(self._batch_times) >= 2:
+                # the first batch traced the training step: later epochs will not
+                later = sorted(self._batch_times[1:])
+                self._tracing = max(self._batch_times[0] - later[len(later) // 2], 0.0)
             self._epoch_times.append(took)
             self._batch_times.clear()
             self._cond.notify_all()
@@ -197,14 +202,15 @@ class Ledger:
     def _projected(self) -> float | None:
         if self._epoch_times:  # the epochs done, and the latest for each one to come
             remaining = max(0, self._epochs - len(self._epoch_times))
-            return sum(self._epoch_times) + self._epoch_times[-1] * remaining
+            latest = self._epoch_times[-1] - (self._tracing if len(self._epoch_times) == 1 else 0)
+            return sum(self._epoch_times) + latest * remaining
         if len(self._batch_times) < TIMED_BATCHES:
             return None
         if not self._steps:  # a stream of unknown length: what was timed, a lower bound
             return sum(self._batch_times) * self._epochs
         later = sorted(self._batch_times[1:])  # the first one builds and traces the step
         per_batch = later[len(later) // 2]
-        return (self._batch_times[0] + per_batch * (self._steps - 1)) * self._epochs
+        return self._batch_times[0] + per_batch * (self._steps * self._epochs - 1)
 
     # ---------------------------------------------------------------- granting work
     def grant(
@@ -220,9 +226,9 @@ class Ledger:
         until training has been timed, or is over (never on the training thread)."""
         if self.fraction is None:
             return Grant(1.0, "no budget: everything as scheduled")
+        if wait:
+            self.wait_timed()
         with self._cond:
-            while wait and self._projected() is None and not self._given_up():
-                self._cond.wait(timeout=0.5)
             fit = self._projected() or 0.0
             allowance = self.fraction * fit
             estimate = self._estimator(capture)
@@ -259,6 +265,23 @@ class Ledger:
         extra = sum(self._full.get(i, 0.0) - self._floor.get(i, 0.0) for i in pending)
         surplus = left - floors
         return self._floor[me] + surplus * (self._full[me] - self._floor[me]) / max(extra, 1e-9)
+
+    def wait_timed(self) -> None:
+        """Wait until training has been timed, or is over (never on the training thread). A
+        capture's preparation waits too: the first batches trace the training step, in Python,
+        and a capture tracing its own functions beside them would slow them down."""
+        if self.fraction is None:
+            return
+        with self._cond:
+            while self._projected() is None and not self._given_up():
+                self._cond.wait(timeout=0.5)
+
+    def spend(self, seconds: float) -> None:
+        """`seconds` a capture spent off the training thread preparing (not on a scale's work):
+        charged, and paced like any capture before the last epoch."""
+        with self._cond:
+            self._spent += seconds
+            self._paced += seconds
 
     def charge(
         self, capture: Any, units: float, seconds: float, final: bool, on_thread: bool = False

@@ -38,6 +38,7 @@ from convwatch.base import atomic
 from convwatch.base.background import Lane
 from convwatch.base.ranges import NonNegativeInt, Range, validate_ranges
 from convwatch.callbacks.budget import UNSET, Grant, Ledger, check_fraction, ledger_for
+from convwatch.callbacks.model_copy import forget_snapshot, waited
 from convwatch.callbacks.run_inputs import RunInputs
 
 logger = logging.getLogger(__name__)
@@ -227,12 +228,23 @@ class Capture(keras.callbacks.Callback):
         if grant.scale is None:
             self._note(tag, epoch, grant, None, 0.0)
             return
-        start = time.perf_counter()
+        start, waited_before = time.perf_counter(), waited()
         drawn = work(grant.scale)
-        took = time.perf_counter() - start
+        took = time.perf_counter() - start - (waited() - waited_before)
         if ledger is not None:
             ledger.charge(self, units(grant.scale), took, final, on_thread=not wait)
         self._note(tag, epoch, grant, drawn, took)
+
+    def set_up(self, fn: Callable[..., Any], *args: Any) -> None:
+        """`fn(*args)`: a capture's once-a-fit preparation (choosing layers, timing a forward
+        pass) on its background lane once training has been timed, its time charged to the
+        fit's budget."""
+        if self._ledger is not None:
+            self._ledger.wait_timed()
+        start, waited_before = time.perf_counter(), waited()
+        fn(*args)
+        if self._ledger is not None:
+            self._ledger.spend(time.perf_counter() - start - (waited() - waited_before))
 
     def _note(self, tag: str, epoch: int, grant: Grant, drawn: str | None, took: float) -> None:
         if not self.budget_active:
@@ -279,6 +291,7 @@ class Capture(keras.callbacks.Callback):
         self._final = False
         self.budget_log = []
         self.cancel_background()  # anything left by a fit that raised
+        forget_snapshot(self.model)  # the weights may have changed since the last fit
         self._ledger = ledger_for(self, self.budget) if self.budgeted else None
         if self._is_clock():
             self._ledger.train_begin(getattr(self, "params", None) or {})
@@ -295,6 +308,7 @@ class Capture(keras.callbacks.Callback):
             self._ledger.epoch_begin()
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        forget_snapshot(self.model)  # the weights change in this batch
         if self._is_clock():
             self._ledger.batch_begin()
 

@@ -17,7 +17,7 @@ from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots.scaling import display_range
 from convwatch.techniques import embed, layer_outputs, penultimate_layer
-from convwatch.techniques.memory import footprint, forward_seconds
+from convwatch.techniques.memory import ForwardCost, footprint, read_cost
 
 METHODS = ("pca", "tsne")
 MIN_POINTS = 100  # the fewest examples a budget thins a map to
@@ -148,12 +148,12 @@ class EmbeddingProjector(Capture):
         self.reset()
 
     def reset(self) -> None:
-        # training thread: what was captured last, the model copy, the cost of one image
+        # training thread: what was captured last, the model copy, the cost of a forward call
         self._last_tag: str | None = None
         self._last_final = False
         self._copy: ModelCopy | None = None
         self._copied = False
-        self._seconds_per_image: float | None = None
+        self._cost: ForwardCost | None = None  # what a forward pass costs, timed once
         self._batch = 1
         # background lane only (reset here while the lane is idle: after cancel_background)
         self._frames: dict[str, list[tuple[int, np.ndarray]]] = {m: [] for m in self.methods}
@@ -183,16 +183,20 @@ class EmbeddingProjector(Capture):
         layer = self.layer or penultimate_layer(self.model)
         if not self._copied:  # once per fit: cloning needs the live model
             self._copy, self._copied = private_copy(self.model), True
-        if self._seconds_per_image is None:
-            self._seconds_per_image = forward_seconds(self.model, self.data[:1], [layer])
-            # As many images at a time as the network's activations allow (memory.py).
-            self._batch = footprint(self.model, self.data.shape[1:]).forward_batch()
         self._last_tag, self._last_final = tag, final
         if self._copy is not None:
             self.later(self._sized_copy, tag, epoch, layer, final, snapshot(self.model))
         else:
-            work = self._work(tag, epoch, layer, final, self.model, background=False)
+            self._time_forward(self.model, layer)
+            work = self._work(tag, epoch, layer, final, model=self.model)
             self.sized(tag, epoch, final, self._units, work, wait=False)
+
+    def _time_forward(self, model, layer: str) -> None:
+        """Once per fit: how many images a forward call takes, within the network's activations'
+        memory (memory.py), and the seconds such a call to `layer` takes."""
+        if self._cost is None:
+            self._batch = min(footprint(model, self.data.shape[1:]).forward_batch(), len(self.data))
+            self._cost = read_cost(model, self.data, [layer], self._batch)
 
     def _points(self, scale: float) -> int:
         """Examples embedded at `scale`: a prefix of `data`, at least 100 (or all)."""
@@ -201,29 +205,38 @@ class EmbeddingProjector(Capture):
     def _units(self, scale: float) -> float:
         """Predicted seconds at `scale`: the forward pass, the t-SNE, the pictures."""
         points = self._points(scale)
-        per_point = self._seconds_per_image + TSNE_S * ("tsne" in self.methods)
-        return points * per_point + DRAW_S
+        forward = self._cost.seconds(points, self._batch)
+        return forward + points * TSNE_S * ("tsne" in self.methods) + DRAW_S
 
     def _sized_copy(self, tag, epoch, layer, final, weights: list[np.ndarray]) -> None:
-        def work(scale: float) -> str:
-            with self._copy.loaded(weights) as model:
-                run = self._work(tag, epoch, layer, final, model, background=True)
-                return run(scale)
+        if self._cost is None:
+            with self._copy.held() as model:
+                self.set_up(self._time_forward, model, layer)
+        self.sized(tag, epoch, final, self._units, self._work(tag, epoch, layer, final, weights))
 
-        self.sized(tag, epoch, final, self._units, work)
+    def _work(self, tag: str, epoch: int, layer: str, final: bool, weights=None, model=None):
+        """The capture at a scale: `model` read here and drawn later, or, in the background,
+        the private copy holding `weights` (held only for the forward pass) and the drawing
+        right after."""
 
-    def _work(self, tag: str, epoch: int, layer: str, final: bool, model, background: bool):
         def work(scale: float) -> str:
             points = self._points(scale)
-            outputs = layer_outputs(model, self.data[:points], [layer], batch_size=self._batch)
-            features = np.array(outputs[layer], dtype=np.float32).reshape(points, -1)  # a copy
-            if background:
-                self._draw(tag, epoch, layer, features, final)
-            else:
+            if model is not None:
+                features = self._features(model, layer, points)
                 self.later(self._draw, tag, epoch, layer, features, final)
+            else:
+                with self._copy.loaded(weights) as copy:
+                    features = self._features(copy, layer, points)
+                self._draw(tag, epoch, layer, features, final)
             return f"{points} of {len(self.data)} points"
 
         return work
+
+    def _features(self, model, layer: str, points: int) -> np.ndarray:
+        """The first `points` examples' outputs of `layer`, flattened (a copy)."""
+        data = self.data[:points]
+        outputs = layer_outputs(model, data, [layer], batch_size=self._batch, compiled=True)
+        return np.array(outputs[layer], dtype=np.float32).reshape(points, -1)
 
     def _draw(self, tag: str, epoch: int, layer: str, features: np.ndarray, final: bool) -> None:
         """Background: each method's map (t-SNE from the previous map), its CSV and scatter;

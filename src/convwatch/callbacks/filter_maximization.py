@@ -31,8 +31,9 @@ from convwatch.plots.filter_atlas import drawn_tiles
 from convwatch.plots.scaling import display_range
 from convwatch.techniques import maximize_filters, receptive_field
 from convwatch.techniques.exemplars import layer_exemplars
+from convwatch.techniques.layers import resolve
 from convwatch.techniques.maximize import OBJECTIVES, decorrelated
-from convwatch.techniques.memory import depth_shares, forward_seconds
+from convwatch.techniques.memory import depth_shares, footprint, forward_cost
 from convwatch.techniques.stages import default_layers
 from convwatch.techniques.traced import output_shapes
 
@@ -202,23 +203,27 @@ class FilterMaximization(Capture):
     def capture(self, tag: str, epoch: int, step: int) -> None:
         if not self._copied:  # once per fit: cloning needs the live model
             self._copy, self._copied = private_copy(self.model), True
-        self._plan = self._plan or self._make_plan(self.model)
-        units = self._plan.predict
+            if self.layers is not None:
+                resolve(self.model, self.layers)  # a wrong name fails the fit now, not at its end
         if self._copy is not None:
             self.later(self._measure_copy, tag, epoch, self._final, snapshot(self.model))
         else:  # a model that cannot be copied: its model work here, the drawing later
-            self.sized(tag, epoch, self._final, units, self._work(tag, self.model), wait=False)
+            self._plan = self._plan or self._make_plan(self.model)
+            work = self._work(tag, self.model)
+            self.sized(tag, epoch, self._final, self._plan.predict, work, wait=False)
 
     def finish(self) -> None:
         self.later(self._write_gifs)
 
     def _make_plan(self, model) -> AtlasPlan:
-        """The layers and full-scale sizes, once per fit, on the training thread."""
+        """The layers and full-scale sizes, once per fit: on the private copy in the
+        background, or on the model itself where there is none."""
         shape = self._image_shape()
         names = self.layers or default_layers(model, ("conv",), shape)
         channels = output_shapes(model, shape)
         count = {name: int(channels[name][-1]) for name in names}
         example = np.zeros((1, *(shape or model.inputs[0].shape[1:])), np.float32)
+        batch = footprint(model, example.shape[1:]).forward_batch()
         return AtlasPlan(
             layers=list(names),
             channels=count,
@@ -229,25 +234,33 @@ class FilterMaximization(Capture):
             probes=0 if self.probe is None else len(self.probe),
             exemplars=self.exemplars,
             steps=self.ascent["steps"],
-            seconds_per_image=forward_seconds(model, example),
+            cost=forward_cost(model, example, batch),
+            batch=batch,
         )
+
+    def _plan_for(self, model) -> None:
+        self._plan = self._make_plan(model)
 
     # ---------------------------------------------------------------- background tasks
     def _measure_copy(self, tag: str, epoch: int, final: bool, weights: list[np.ndarray]):
-        def work(scale: float) -> str:
-            with self._copy.loaded(weights) as model:
-                return self._work(tag, model, background=True)(scale)
+        if self._plan is None:
+            with self._copy.held() as model:
+                self.set_up(self._plan_for, model)
+        self.sized(tag, epoch, final, self._plan.predict, self._work(tag, weights=weights))
 
-        self.sized(tag, epoch, final, self._plan.predict, work)
+    def _work(self, tag: str, model=None, weights: list[np.ndarray] | None = None):
+        """The capture at a scale: `model` measured here and drawn later, or, in the
+        background, the private copy holding `weights` (held only while measured) and the
+        drawing right after."""
 
-    def _work(self, tag: str, model, background: bool = False):
         def work(scale: float) -> str:
             sized = self._plan.at(scale)
-            found = self._measure(model, sized)
-            if background:
-                self._draw(tag, found)
+            if model is not None:
+                self.later(self._draw, tag, self._measure(model, sized))
             else:
-                self.later(self._draw, tag, found)
+                with self._copy.loaded(weights) as copy:
+                    found = self._measure(copy, sized)
+                self._draw(tag, found)
             return self._plan.describe(sized)
 
         return work

@@ -15,6 +15,7 @@ symbolic call of the model on one example (nested models walked into), at 4 byte
 
 from __future__ import annotations
 
+import math
 import time
 import weakref
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ GRADIENT_BYTES = 256 * 2**20  # what one batch of an ascent (forward and backwar
 MAX_BATCH = 1024
 _BYTES_PER_VALUE = 4
 _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {shape: Footprint}
+_COSTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {shape: ForwardCost}
 
 
 @dataclass(frozen=True)
@@ -72,15 +74,54 @@ def footprint(model, image_shape=None) -> Footprint:
     return per_model[shape]
 
 
-def forward_seconds(model, example, layers: Sequence[str] | None = None) -> float:
-    """Seconds one example takes through `model` up to `layers` (all of the model without),
-    timed on a second call so that building and tracing are not counted; what a capture
-    predicts its own cost from."""
-    names = list(layers) if layers else None
-    layer_outputs(model, example[:1], names)
+@dataclass(frozen=True)
+class ForwardCost:
+    """What an eager forward pass of the whole network costs: a part per call (Python
+    dispatching every layer: 0.1 s on MobileNetV3Small whatever the batch, most of a
+    one-image call) and a part per example. A capture predicts its own cost from it."""
+
+    per_call: float
+    per_example: float
+
+    def seconds(self, examples: int, batch: int, share: float = 1.0) -> float:
+        """Seconds for `examples` inputs in calls of `batch`, through `share` of the network."""
+        calls = math.ceil(max(examples, 1) / max(batch, 1))
+        return share * (calls * self.per_call + examples * self.per_example)
+
+
+def forward_cost(model, example, batch: int = 8) -> ForwardCost:
+    """The `ForwardCost` of `model` on inputs like `example` (an array of at least one), timed
+    after a first call that builds and traces: one call on one example, one on up to `batch`
+    (8 at most) copies of it. Timed once per model and input shape."""
+    shape = tuple(int(d) for d in np.shape(example)[1:])
+    per_model = _COSTS.setdefault(model, {})
+    if shape not in per_model:
+        one = np.asarray(example[:1])
+        many = np.repeat(one, int(np.clip(batch, 1, 8)), axis=0)
+        model(one, training=False)
+        start = time.perf_counter()
+        model(one, training=False)
+        single = time.perf_counter() - start
+        if len(many) == 1:
+            per_model[shape] = ForwardCost(0.0, single)
+        else:
+            start = time.perf_counter()
+            model(many, training=False)
+            took = time.perf_counter() - start
+            # Timings are noisy: at least a tenth of the larger call's mean is per example.
+            per_example = max((took - single) / (len(many) - 1), 0.1 * took / len(many))
+            per_model[shape] = ForwardCost(max(single - per_example, 0.0), per_example)
+    return per_model[shape]
+
+
+def read_cost(model, example, layers: Sequence[str], batch: int) -> ForwardCost:
+    """The `ForwardCost` of reading `layers` with `layer_outputs(..., compiled=True)` in calls
+    of `batch` inputs like `example`: the second of two calls timed (the first traces)."""
+    inputs = np.repeat(np.asarray(example[:1]), batch, axis=0)
+    layer_outputs(model, inputs, layers, batch_size=batch, compiled=True)
     start = time.perf_counter()
-    layer_outputs(model, example[:1], names)
-    return time.perf_counter() - start
+    layer_outputs(model, inputs, layers, batch_size=batch, compiled=True)
+    return ForwardCost(time.perf_counter() - start, 0.0)
 
 
 def depth_shares(model, names: Sequence[str], image_shape=None) -> dict[str, float]:

@@ -17,11 +17,15 @@ Sequential ones layer by layer, functional ones in call order (replayed with
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 
 import keras
 
 from convwatch.techniques.layers import is_graph_model, resolve
+
+# model -> {(height, width, layers): {path: axes}}: traced once, as a model's architecture is fixed
+_GRIDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 _L = keras.layers
 # Layers whose units see everything before them (a Dense layer on a map keeps positions).
@@ -95,18 +99,23 @@ def layer_grid(model, layer: str, image_shape=None) -> Grid:
         raise ValueError(f"Model {model.name!r} has no fixed image input; pass image_shape.")
     height, width = int(image_shape[0]), int(image_shape[1])
     path = resolve(model, [layer])[0]
-    tracer = _Tracer(path)
-    tracer.model((Axis(0, 1, 1, height), Axis(0, 1, 1, width)), model, "")
-    if path not in tracer.found:
+    per_model = _GRIDS.setdefault(model, {})
+    key = (height, width, len(model.layers))  # a Sequential model may grow
+    if key not in per_model:  # every layer's, in one symbolic pass
+        tracer = _Tracer()
+        tracer.model((Axis(0, 1, 1, height), Axis(0, 1, 1, width)), model, "")
+        per_model[key] = tracer.found
+    found = per_model[key]
+    if path not in found:
         raise ValueError(f"Layer {layer!r} is not called on the way from the model's input.")
-    return Grid(tracer.found[path], (height, width))
+    return Grid(found[path], (height, width))
 
 
 class _Tracer:
-    """Carries grids through a model in call order, recording the one of the target path."""
+    """Carries grids through a model in call order, recording each layer's by its path."""
 
-    def __init__(self, target: str):
-        self.target, self.found = target, {}
+    def __init__(self):
+        self.found: dict[str, tuple | None] = {}
 
     def model(self, axes, model, prefix: str):
         if isinstance(model, keras.Sequential):

@@ -8,6 +8,8 @@ names them). What the stage choice (`stages.py`) and the memory estimate (`memor
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 import keras
@@ -24,9 +26,27 @@ class Traced:
     shapes: tuple[tuple[int | None, ...], ...]
 
 
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {(shape, layers): calls}
+_LOCK = threading.Lock()
+
+
 def traced_calls(model, example_shape) -> list[Traced]:
     """One `Traced` per leaf-layer call of `model` on a `(1, *example_shape)` input, in call
-    order (a layer called twice is listed twice)."""
+    order (a layer called twice is listed twice). Traced once per model and shape (a model's
+    architecture does not change; the stage choice, the memory estimate and the atlas plan
+    all read it)."""
+    shape = tuple(example_shape)
+    key = (shape, len(model.layers))  # a Sequential model may grow
+    with _LOCK:
+        found = _CACHE.get(model, {}).get(key)
+    if found is None:
+        found = _trace(model, shape)
+        with _LOCK:
+            _CACHE.setdefault(model, {})[key] = found
+    return list(found)
+
+
+def _trace(model, example_shape) -> list[Traced]:
     calls: list[Traced] = []
 
     def call(prefix: str, layer, *args, **kwargs):
