@@ -67,7 +67,6 @@ def test_bad_arguments_are_named():
 
 
 def test_background_inline_and_live_model_write_the_same_files(data, tmp_path, monkeypatch):
-    from convwatch.callbacks import activation_capture
     from tests.callbacks.conftest import fit_seeded
 
     def run(folder):
@@ -79,7 +78,9 @@ def test_background_inline_and_live_model_write_the_same_files(data, tmp_path, m
     monkeypatch.setenv("CONVWATCH_BACKGROUND", "0")  # every task at once, on the training thread
     inline_files, inline = run(tmp_path / "inline")
     monkeypatch.delenv("CONVWATCH_BACKGROUND")
-    monkeypatch.setattr(activation_capture, "private_copy", lambda model: None)  # no copy
+    from convwatch.callbacks import model_copy as copies
+
+    monkeypatch.setattr(copies, "private_copy", lambda model: None)  # no copy
     live_files, live = run(tmp_path / "live")
     assert files == inline_files == live_files and len(background) == 3
     for other in (inline, live):

@@ -185,3 +185,48 @@ def test_a_run_refuses_a_bad_capture_budget_before_any_folder():
     for name in ("ActivationCapture", "FilterMaximization", "EmbeddingProjector"):
         with pytest.raises(ConvwatchError, match=f"callbacks.{name}.budget"):
             check_callbacks({name: {"budget": -1}})
+
+
+def test_under_a_budget_a_model_without_a_copy_is_captured_in_place(tmp_path):
+    """A model built by its first batch (no Input) and one clone_model cannot copy have their
+    captures read on the training thread; the budget sizes those too."""
+    import keras
+
+    from convwatch.callbacks import EmbeddingProjector
+    from tests.callbacks.conftest import unbuilt_sequential
+    from tests.callbacks.test_filter_maximization import uncopyable
+
+    for make in (unbuilt_sequential, uncopyable):
+        keras.utils.set_random_seed(0)
+        model = make()
+        model.compile("adam", "sparse_categorical_crossentropy")
+        folder = tmp_path / make.__name__
+        probe = np.random.default_rng(1).random((8, 12, 12, 1), dtype=np.float32)
+        captures = [
+            ActivationCapture(probe, out_dir=folder / "maps", budget=0.2),
+            FilterMaximization(probe, out_dir=folder / "atlas"),
+            EmbeddingProjector(probe, np.arange(8) % 3, out_dir=folder / "map"),
+        ]
+        _fit(model, captures, epochs=1)
+        for capture in ("maps", "atlas", "map"):
+            log = json.loads((folder / capture / "budget.json").read_text())["captures"]
+            assert log[-1]["tag"] == "epoch001" and log[-1]["scale"] is not None, make.__name__
+        assert (folder / "maps" / "activations_epoch001.npz").exists()
+
+
+def test_under_a_budget_a_big_model_is_read_live_without_a_copy(seq, tmp_path, monkeypatch):
+    """A copy's weights, their snapshot and its reads beside training cost more memory than
+    small budgeted captures of a big model are worth: under a budget a model of more than
+    `COPY_BYTES` of weights has none; a small one, or any without a budget, has one."""
+    from convwatch.callbacks import model_copy as copies
+
+    probe = np.zeros((2, 12, 12, 1), np.float32)
+    small = ActivationCapture(probe, out_dir=tmp_path / "small", budget=0.2)
+    _fit(seq, [small], epochs=1)
+    monkeypatch.setattr(copies, "COPY_BYTES", seq.count_params() * 4 - 1)
+    big = ActivationCapture(probe, out_dir=tmp_path / "big", budget=0.2)
+    _fit(seq, [big], epochs=1)
+    everything = ActivationCapture(probe, out_dir=tmp_path / "all", budget=None)
+    _fit(seq, [everything], epochs=1)
+    assert small._copy is not None and big._copy is None and everything._copy is not None
+    assert (tmp_path / "big" / "activations_epoch001.npz").exists()

@@ -170,7 +170,9 @@ def test_background_copy_inline_and_live_model_give_the_same_atlases(data, tmp_p
     _, background = watched_fit(sequential, data, tmp_path / "background")
     monkeypatch.setenv("CONVWATCH_BACKGROUND", "0")  # every task at once, on the training thread
     _, inline = watched_fit(sequential, data, tmp_path / "inline")
-    monkeypatch.setattr(filter_maximization, "private_copy", lambda model: None)  # no copy
+    from convwatch.callbacks import model_copy as copies
+
+    monkeypatch.setattr(copies, "private_copy", lambda model: None)  # no copy
     _, live = watched_fit(sequential, data, tmp_path / "live")
     assert len(background) == 3  # conv at epoch 0, 1, 2, all there when fit returned
     assert_same_atlases(background, inline)

@@ -81,3 +81,14 @@ def test_the_title_says_which_filters_of_how_many_and_how_deep_pictures_were_mad
     assert title == "conv1, epoch001: 1 filter"
     _, deep = atlas_text("s3", "epoch002", 4, (96, 96), True, False, deep=True)
     assert "Fourier spectrum" in deep and "fixed contrast" not in deep
+
+
+def test_a_long_title_is_wrapped_inside_a_narrow_atlas():
+    """An atlas of one filter (the smallest a capture budget draws) is narrower than its
+    title: the title wraps onto more lines, none running past the right edge."""
+    long = "activation, epoch002: the 1 most active of 16 filters, 0 dead, on 256 probe images"
+    short = filter_atlas(coloured(1, (1, 0, 0)), [0], title="conv")
+    wrapped = filter_atlas(coloured(1, (1, 0, 0)), [0], title=long)
+    assert wrapped.shape[1] == short.shape[1] and wrapped.shape[0] > short.shape[0]
+    background = wrapped[0, -1]
+    assert np.all(wrapped[:60, -10:] == background)  # no text in the right margin

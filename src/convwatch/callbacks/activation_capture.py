@@ -14,7 +14,7 @@ from convwatch.base.layout import file_stem
 from convwatch.base.ranges import NonNegativeInt, PositiveFloat, PositiveInt, validate_ranges
 from convwatch.callbacks.budget import UNSET
 from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
-from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
+from convwatch.callbacks.model_copy import ModelCopy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import channel_mural
 from convwatch.techniques import layer_outputs
@@ -47,8 +47,9 @@ class ActivationCapture(Capture):
 
     The training thread only copies the weights; the forward pass (on a private copy of the
     model, `model_copy.py`), the murals and the files are background work, done when `fit`
-    returns. A model that cannot be copied, or one not built yet, gives the forward pass on
-    the training thread instead.
+    returns. Under a capture budget a model of over 64 MB of weights (a ResNet50) is read on
+    the training thread at the capture's moment instead (one compiled call a batch), as is a
+    model that cannot be copied or is not built yet; the murals are drawn in the background.
 
     Args:
         probe: a batch of model inputs, `(N, H, W, C)`, kept fixed over training.
@@ -125,12 +126,13 @@ class ActivationCapture(Capture):
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
         if not self._copied and self.model.built:  # once per fit: cloning needs the live model
-            self._copy, self._copied = private_copy(self.model), True
+            self._copy, self._copied = self.model_copy(), True
             if self.layers is not None:
                 resolve(self.model, self.layers)  # a wrong name fails the fit now, not at its end
         if self._copy is not None:
             self.later(self._read_copy, tag, epoch, self._final, snapshot(self.model))
         else:  # unbuilt (the probe builds it) or not copyable: the forward pass here
+            self._choose(self.model)
             self.sized(tag, epoch, self._final, self._units, self._work(tag, self.model), False)
         self.captured.append(tag)
 
@@ -161,18 +163,18 @@ class ActivationCapture(Capture):
         return self._cost.seconds(images, self._batch) + DRAW_S * len(self._chosen)
 
     def _work(self, tag: str, model=None, weights: list[np.ndarray] | None = None):
-        """The capture at a scale: `model` read here, or the private copy holding `weights`
-        (held only for the forward pass, not the drawing)."""
+        """The capture at a scale: `model` read here and drawn in the background, or the
+        private copy holding `weights` (held only for the forward pass, not the drawing)."""
 
         def work(scale: float) -> str:
             images = self._images(scale)
             if model is not None:
                 self._choose(model)
-                outputs = self._forward(model, images)
+                self.draw_later(self._write, tag, self._forward(model, images), images)
             else:
                 with self._copy.loaded(weights) as copy:
                     outputs = self._forward(copy, images)
-            self._write(tag, outputs, images)
+                self._write(tag, outputs, images)
             return f"{len(images)} of {len(self.probe)} probe images"
 
         return work

@@ -276,12 +276,14 @@ class Ledger:
             while self._projected() is None and not self._given_up():
                 self._cond.wait(timeout=0.5)
 
-    def spend(self, seconds: float) -> None:
-        """`seconds` a capture spent off the training thread preparing (not on a scale's work):
-        charged, and paced like any capture before the last epoch."""
+    def spend(self, seconds: float, final: bool = False) -> None:
+        """`seconds` a capture spent off the training thread, not on a scale's work (preparing,
+        drawing what the training thread read): charged, and paced like any capture's work
+        before the last epoch."""
         with self._cond:
             self._spent += seconds
-            self._paced += seconds
+            if not final:
+                self._paced += seconds
 
     def charge(
         self, capture: Any, units: float, seconds: float, final: bool, on_thread: bool = False

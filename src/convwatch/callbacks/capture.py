@@ -37,8 +37,15 @@ import keras
 from convwatch.base import atomic
 from convwatch.base.background import Lane
 from convwatch.base.ranges import NonNegativeInt, Range, validate_ranges
-from convwatch.callbacks.budget import UNSET, Grant, Ledger, check_fraction, ledger_for
-from convwatch.callbacks.model_copy import forget_snapshot, waited
+from convwatch.callbacks.budget import (
+    UNSET,
+    Grant,
+    Ledger,
+    check_fraction,
+    default_fraction,
+    ledger_for,
+)
+from convwatch.callbacks.model_copy import ModelCopy, copy_for, forget_snapshot, waited
 from convwatch.callbacks.run_inputs import RunInputs
 
 logger = logging.getLogger(__name__)
@@ -234,6 +241,23 @@ class Capture(keras.callbacks.Callback):
         if ledger is not None:
             ledger.charge(self, units(grant.scale), took, final, on_thread=not wait)
         self._note(tag, epoch, grant, drawn, took)
+
+    def model_copy(self) -> ModelCopy | None:
+        """Once per fit: a private copy of the model to read in the background, or None: read
+        the live model on the training thread (`model_copy.copy_for`)."""
+        fraction = self._ledger.fraction if self._ledger is not None else default_fraction()
+        return copy_for(self.model, fraction)
+
+    def draw_later(self, fn: Callable[..., Any], *args: Any) -> None:
+        """`later(fn, *args)`, its time charged to the fit's budget: the drawing of what was
+        read on the training thread."""
+        self.later(self._charged, self._final, fn, *args)
+
+    def _charged(self, final: bool, fn: Callable[..., Any], *args: Any) -> None:
+        start = time.perf_counter()
+        fn(*args)
+        if self._ledger is not None:
+            self._ledger.spend(time.perf_counter() - start, final)
 
     def set_up(self, fn: Callable[..., Any], *args: Any) -> None:
         """`fn(*args)`: a capture's once-a-fit preparation (choosing layers, timing a forward

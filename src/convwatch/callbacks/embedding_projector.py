@@ -13,7 +13,7 @@ from convwatch.base.ranges import PositiveFloat, PositiveInt, Range, Seed, valid
 from convwatch.callbacks import embedding_files as files
 from convwatch.callbacks.budget import UNSET
 from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
-from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
+from convwatch.callbacks.model_copy import ModelCopy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots.scaling import display_range
 from convwatch.techniques import embed, layer_outputs, penultimate_layer
@@ -44,7 +44,8 @@ class EmbeddingProjector(Capture):
     The training thread only copies the weights: the forward pass (on a private copy of the
     model, `model_copy.py`, as many images at a time as 128 MB of activations allow), the maps,
     pictures and files are made on the capture's background lane, and are all complete when
-    `fit` returns. A model that cannot be copied has its forward pass on the training thread.
+    `fit` returns. Under a capture budget a model of over 64 MB of weights (a ResNet50), and
+    any model that cannot be copied, has its forward pass on the training thread.
 
     Args:
         data: model inputs `(N, ...)`, kept fixed; a few hundred to a few thousand.
@@ -177,12 +178,11 @@ class EmbeddingProjector(Capture):
         self.later(self._write_gifs)
 
     def _snapshot(self, tag: str, epoch: int, final: bool) -> None:
-        """The weights now (the training thread's only work); the layer's outputs and the
-        rest, later, on a private copy of the model. A model that cannot be copied has its
-        forward pass here."""
+        """The layer's outputs now, or the weights now and the outputs later on the private
+        copy (without a budget); the rest later, in the background."""
         layer = self.layer or penultimate_layer(self.model)
         if not self._copied:  # once per fit: cloning needs the live model
-            self._copy, self._copied = private_copy(self.model), True
+            self._copy, self._copied = self.model_copy(), True
         self._last_tag, self._last_final = tag, final
         if self._copy is not None:
             self.later(self._sized_copy, tag, epoch, layer, final, snapshot(self.model))
@@ -223,7 +223,7 @@ class EmbeddingProjector(Capture):
             points = self._points(scale)
             if model is not None:
                 features = self._features(model, layer, points)
-                self.later(self._draw, tag, epoch, layer, features, final)
+                self.draw_later(self._draw, tag, epoch, layer, features, final)
             else:
                 with self._copy.loaded(weights) as copy:
                     features = self._features(copy, layer, points)

@@ -13,7 +13,7 @@ from convwatch.base import atomic
 from convwatch.base.layout import file_stem
 from convwatch.base.ranges import PositiveInt, validate_ranges
 from convwatch.callbacks.capture import Capture, Every, MaxFrames
-from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
+from convwatch.callbacks.model_copy import ModelCopy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import animation_frames, feature_map_mural, filter_mural
 from convwatch.techniques import first_conv_layer, layer_outputs
@@ -31,8 +31,10 @@ class FilterEvolution(Capture):
     also `<layer>_feature_maps.gif`: its feature maps at each snapshot.
 
     The training thread copies the kernels at each snapshot (with a probe, all the weights:
-    its maps come from a private copy of the model, `model_copy.py`); keeping them, drawing
-    the frames and writing the files are background work, done when `fit` returns.
+    its maps come from a private copy of the model, `model_copy.py`, or, under a capture
+    budget on a model of over 64 MB of weights, are read on the training thread); keeping
+    them, drawing the frames and writing the files are background work, done when `fit`
+    returns.
 
     Args:
         layers: Conv2D layer names. Defaults to the first Conv2D layer.
@@ -106,7 +108,7 @@ class FilterEvolution(Capture):
             if not hasattr(layer, "kernel") or len(layer.kernel.shape) != 4:
                 raise ValueError(f"FilterEvolution needs Conv2D layers; {name!r} is not one")
         if self.probe is not None and not self._copied and self.model.built:
-            self._copy, self._copied = private_copy(self.model), True  # once per fit
+            self._copy, self._copied = self.model_copy(), True  # once per fit
         if self.probe is not None and self._copy is not None:
             self.later(self._read_copy, tag, names, snapshot(self.model))
         else:  # no probe (kernels are quick to copy), or no copy: read the model here

@@ -24,7 +24,7 @@ from convwatch.base.ranges import (
 from convwatch.callbacks.atlas_plan import AtlasPlan, Sized
 from convwatch.callbacks.budget import UNSET
 from convwatch.callbacks.capture import BUDGET_CAPTION, Capture, Every
-from convwatch.callbacks.model_copy import ModelCopy, private_copy, snapshot
+from convwatch.callbacks.model_copy import ModelCopy, snapshot
 from convwatch.callbacks.run_inputs import RunInputs
 from convwatch.plots import atlas_text, filter_atlas
 from convwatch.plots.filter_atlas import drawn_tiles
@@ -68,9 +68,10 @@ class FilterMaximization(Capture):
     The training thread only copies the weights at each capture: the ascent and the exemplar
     search run in the background on a private copy of the model (`model_copy.py`: cloned once,
     pooled by architecture, so its compiled functions are traced once per process), with the
-    drawing and the files; every file is complete when `fit` returns. A model that cannot be
-    cloned has its ascent and exemplars computed on the training thread, and only the drawing
-    done in the background. Either way the arrays are the same for the same weights.
+    drawing and the files; every file is complete when `fit` returns. Under a capture budget
+    a model of over 64 MB of weights (a ResNet50), and any model that cannot be cloned, has
+    its ascent and exemplars computed on the training thread, and only the drawing done in
+    the background. Either way the arrays are the same for the same weights.
 
     Args:
         probe: `(N, H, W, C)` images, as the model takes them, to find exemplars and dead
@@ -202,7 +203,7 @@ class FilterMaximization(Capture):
 
     def capture(self, tag: str, epoch: int, step: int) -> None:
         if not self._copied:  # once per fit: cloning needs the live model
-            self._copy, self._copied = private_copy(self.model), True
+            self._copy, self._copied = self.model_copy(), True
             if self.layers is not None:
                 resolve(self.model, self.layers)  # a wrong name fails the fit now, not at its end
         if self._copy is not None:
@@ -256,7 +257,7 @@ class FilterMaximization(Capture):
         def work(scale: float) -> str:
             sized = self._plan.at(scale)
             if model is not None:
-                self.later(self._draw, tag, self._measure(model, sized))
+                self.draw_later(self._draw, tag, self._measure(model, sized))
             else:
                 with self._copy.loaded(weights) as copy:
                     found = self._measure(copy, sized)

@@ -288,8 +288,10 @@ def _paste_block(canvas, patches: np.ndarray, origin: tuple[int, int]) -> None:
 
 
 def _header_lines(title: str, subtitle: str, width: int, small):
-    """[(text, font, line height)]: the title, then the subtitle wrapped to `width`."""
-    lines = [(title, default_font(16), 22)] if title else []
+    """[(text, font, line height)]: the title, then the subtitle, each wrapped to `width` (an
+    atlas of one filter is narrower than its title)."""
+    big = default_font(16)
+    lines = [(line, big, 22) for line in _wrapped(title, width - 2 * MARGIN, big)]
     return lines + [(line, small, 16) for line in _wrapped(subtitle, width - 2 * MARGIN, small)]
 
 
