@@ -67,6 +67,17 @@ def test_gray_and_colour_frames_mix(tmp_path):
     assert np.all(first == 90) and np.all(second == [255, 0, 0]) and np.all(third == 90)
 
 
+def test_frames_of_different_sizes_are_padded_with_their_background(tmp_path):
+    small = atomic.gif_frame(np.full((3, 4, 3), [250, 250, 250], np.uint8))
+    big = np.zeros((6, 8, 3), np.uint8)
+    big[..., 2] = 200
+    frames = atomic.padded([small, atomic.gif_frame(big)])
+    assert [frame.size for frame in frames] == [(8, 6), (8, 6)]
+    atomic.write_gif(tmp_path / "padded.gif", frames)
+    first, second = gif_frames(tmp_path / "padded.gif")
+    assert np.all(first == 250) and np.all(second == [0, 0, 200])
+
+
 def test_bad_gif_frames_are_refused(tmp_path):
     with pytest.raises(ValueError, match="at least one frame"):
         atomic.write_gif(tmp_path / "none.gif", [])

@@ -93,6 +93,28 @@ def test_the_last_epoch_is_always_drawn_and_others_skip_when_nothing_fits(monkey
     assert final.scale == budget.SCALES[-1] and "over budget" in final.reason
 
 
+def test_captures_granted_side_by_side_share_what_is_left(monkeypatch):
+    ledger = timed_ledger(monkeypatch)  # 40 s of training, 8 s allowed at 0.2
+    captures = [object(), object(), object()]
+    ledger.members[:] = captures
+    ledger._finals_left = {id(c) for c in captures}
+
+    def units(scale):  # 10 s at scale 1, 15 s with the prior's margin
+        return 10.0 * scale
+
+    for capture in captures:  # an epoch's captures: each says what it would cost
+        ledger.grant(capture, units, epoch=0, final=False)
+        ledger.release(capture)
+    # the last epoch's captures all ask before any is charged: together within the 8 s
+    grants = [ledger.grant(c, units, epoch=3, final=True) for c in captures]
+    assert sum(1.5 * units(g.scale) for g in grants) <= 8.0
+    ledger.charge(captures[0], units(grants[0].scale), 1.0, final=True)
+    ledger.release(captures[0])
+    ledger.release(captures[1])  # its work raised: nothing charged, nothing held
+    again = ledger.grant(captures[1], units, epoch=3, final=True)
+    assert 1.5 * units(again.scale) <= 8.0 - 1.0 - 1.5 * units(grants[2].scale)
+
+
 def test_no_budget_grants_everything_at_once():
     ledger = Ledger(None)  # never timed: no wait either
     assert ledger.grant(object(), lambda s: 1e9, epoch=0, final=False).scale == 1.0
@@ -175,6 +197,23 @@ def test_under_a_budget_the_trained_network_is_captured_whatever_the_schedule(se
     log = json.loads((tmp_path / "budget.json").read_text())["captures"]
     assert log[-1]["tag"] == "epoch002" and log[-1]["scale"] is not None
     assert "layers" in log[-1]["drawn"] and "probe images" in log[-1]["drawn"]
+
+
+def test_an_atlas_thinned_at_one_epoch_and_full_at_another_still_animates(
+    seq, tmp_path, monkeypatch
+):
+    from PIL import Image
+
+    def grant(self, capture, units, epoch, final, scales=budget.SCALES, wait=True):
+        return budget.Grant(1.0 if final else scales[-1], "as the test sets")
+
+    monkeypatch.setattr(Ledger, "grant", grant)
+    probe = np.random.default_rng(0).random((40, 12, 12, 1), dtype=np.float32)
+    _fit(seq, [FilterMaximization(probe, out_dir=tmp_path, budget=0.2)], epochs=2)
+    sizes = [Image.open(tmp_path / f"conv_epoch00{e}.png").size for e in (0, 2)]
+    assert sizes[0] != sizes[1]  # one filter at epoch 0, all of them at the last epoch
+    with Image.open(tmp_path / "conv.gif") as gif:
+        assert gif.n_frames == 3 and gif.size == tuple(map(max, *sizes))
 
 
 def test_a_run_refuses_a_bad_capture_budget_before_any_folder():

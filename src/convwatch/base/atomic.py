@@ -191,6 +191,27 @@ def _palette_image(array: Any) -> Any:
     return image
 
 
+def padded(frames: Sequence[Any]) -> list[Any]:
+    """Pillow frames of different sizes (an atlas thinned by the capture budget at one epoch,
+    drawn in full at another) each placed at the top left of a canvas of the largest height
+    and width, filled with the frame's own top-left pixel (its background), so `write_gif`
+    takes them; same-size frames come back as they are. Palette frames keep their palette."""
+    from PIL import Image
+
+    width = max(frame.size[0] for frame in frames)
+    height = max(frame.size[1] for frame in frames)
+    out = []
+    for frame in frames:
+        if frame.size != (width, height):
+            canvas = Image.new(frame.mode, (width, height), frame.getpixel((0, 0)))
+            if frame.mode == "P":
+                canvas.putpalette(frame.getpalette())
+            canvas.paste(frame, (0, 0))
+            frame = canvas
+        out.append(frame)
+    return out
+
+
 def write_gif(
     path: str | os.PathLike[str],
     frames: Sequence[Any],

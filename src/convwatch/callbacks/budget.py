@@ -126,6 +126,7 @@ class Ledger:
         self._finals_left: set[int] = set()
         self._floor: dict[int, float] = {}  # capture -> predicted seconds at its smallest
         self._full: dict[int, float] = {}  # capture -> predicted seconds in full
+        self._reserved: dict[int, float] = {}  # capture -> predicted seconds granted, not charged
         self._heard = time.monotonic()  # when training was last heard from
 
     # ---------------------------------------------------------------- who shares it
@@ -236,26 +237,40 @@ class Ledger:
             self._floor[me] = estimate(units(scales[-1]))
             self._full[me] = max(estimate(units(scales[0])), self._floor[me])
             available = self._available(me, allowance, epoch, final)
-        about = f"budget {self.fraction:g} of {fit:.1f} s of training: {max(available, 0):.2f} s"
-        for scale in scales:
-            if estimate(units(scale)) <= available:
-                return Grant(scale, about)
-        if final:  # the trained network is always drawn
-            return Grant(scales[-1], about + " (the smallest size, over budget)")
+            left = max(available, 0)
+            about = f"budget {self.fraction:g} of {fit:.1f} s of training: {left:.2f} s"
+            for scale in scales:
+                if estimate(units(scale)) <= available:
+                    return self._granted(me, scale, estimate(units(scale)), about)
+            if final:  # the trained network is always drawn
+                note = " (the smallest size, over budget)"
+                return self._granted(me, scales[-1], self._floor[me], about + note)
         return Grant(None, about + ", too little for the smallest size")
+
+    def _granted(self, me: int, scale: float, seconds: float, about: str) -> Grant:
+        """A grant, its predicted time reserved until charged (or released): captures asking
+        side by side (the last epoch's, all at once) share what is left, not each all of it."""
+        self._reserved[me] = self._reserved.get(me, 0.0) + seconds
+        return Grant(scale, about)
+
+    def release(self, capture: Any) -> None:
+        """Drop what `capture`'s grant reserved: its work is over (charged, or it raised)."""
+        with self._cond:
+            self._reserved.pop(id(capture), None)
 
     def _available(self, me: int, allowance: float, epoch: int, final: bool) -> float:
         """Seconds capture `me` may spend now. The last epoch's captures first get what each
         needs at its smallest size, then share the rest by what each would cost in full;
         before the last epoch, a capture shares (by the same measure) what the pacing allows,
         less what the last epoch's smallest captures need."""
-        left = allowance - self._spent
+        left = allowance - self._spent - sum(v for k, v in self._reserved.items() if k != me)
         if final:
             pending = self._finals_left | {me}
             self._finals_left.discard(me)
         else:
             pending = self._finals_left
             paced = PACED * allowance * min(1.0, (epoch + 1) / self._epochs) - self._paced
+            paced -= sum(v for k, v in self._reserved.items() if k != me)
             left = min(left - sum(self._floor.get(i, 0.0) for i in pending), paced)
             pending = {id(m) for m in self.members}
             return left * self._full[me] / max(sum(self._full.get(i, 0.0) for i in pending), 1e-9)

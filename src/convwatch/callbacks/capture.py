@@ -118,8 +118,7 @@ class Capture(keras.callbacks.Callback):
         self.every_n_steps = every_n_steps or 0
         self.at_train_begin = at_train_begin
         self.verbose = verbose
-        self._epoch = 0
-        self._step = 0
+        self._epoch = self._step = 0
         self._initial_pending = False
         self._finished = False
         self._lane: Lane | None = None
@@ -229,14 +228,16 @@ class Capture(keras.callbacks.Callback):
         where thinned or skipped). On a background lane, or with `wait=False` on the
         training thread. `final`: the capture is the last epoch's."""
         ledger = self._ledger
-        grant = Grant(1.0, "")
-        if ledger is not None:
-            grant = ledger.grant(self, units, epoch, final, wait=wait)
+        grant = ledger.grant(self, units, epoch, final, wait=wait) if ledger else Grant(1.0, "")
         if grant.scale is None:
             self._note(tag, epoch, grant, None, 0.0)
             return
         start, waited_before = time.perf_counter(), waited()
-        drawn = work(grant.scale)
+        try:
+            drawn = work(grant.scale)
+        finally:
+            if ledger is not None:
+                ledger.release(self)  # what the grant reserved: its time is charged below
         took = time.perf_counter() - start - (waited() - waited_before)
         if ledger is not None:
             ledger.charge(self, units(grant.scale), took, final, on_thread=not wait)
@@ -308,8 +309,7 @@ class Capture(keras.callbacks.Callback):
     # ---------------------------------------------------------------- Keras hooks
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.check_backend()
-        self._epoch = 0
-        self._step = 0
+        self._epoch = self._step = 0
         self._initial_pending = False
         self._finished = False
         self._final = False

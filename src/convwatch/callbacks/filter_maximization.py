@@ -384,5 +384,5 @@ class FilterMaximization(Capture):
 
     def _write_gifs(self) -> None:
         for name, packed in self._frames.items():
-            frames = [Image.open(io.BytesIO(data)) for data in packed]
+            frames = atomic.padded([Image.open(io.BytesIO(data)) for data in packed])
             atomic.write_gif(self.path(f"{file_stem(name)}.gif"), frames, self.frame_ms)
