@@ -54,7 +54,8 @@ BACKEND_TESTS ?= tests/techniques/interpretation tests/techniques/test_autodiff.
 	tests/techniques/test_deep_dream.py tests/techniques/test_style_transfer.py \
 	tests/techniques/test_activations.py tests/techniques/test_any_size.py \
 	tests/techniques/test_pre_activation.py tests/techniques/test_receptive_field.py \
-	tests/techniques/test_backbones.py tests/callbacks
+	tests/techniques/test_backbones.py tests/techniques/test_similarity.py \
+	tests/techniques/test_filter_matching.py tests/callbacks
 JAX_CACHE := JAX_COMPILATION_CACHE_DIR=$(abspath $(VENV))/jax-cache \
 	JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=0
 

@@ -28,9 +28,11 @@ from collections.abc import Iterator, Sequence
 
 from convwatch.errors import ConvwatchError, RunFailed
 from convwatch.report.compare import compare_table, format_table
-from convwatch.report.pages import write_compare_report, write_reports
+from convwatch.report.learned import FOLDER as LEARNED_FOLDER
+from convwatch.report.pages import compare_page_path, write_compare_report, write_reports
 from convwatch.report.reader import find_runs, load_run
 from convwatch.run.catalog import list_experiments, load_experiment
+from convwatch.run.learned import PROBE, learned_comparison
 from convwatch.run.runner import resume_run, run_all, run_experiment
 
 # TensorFlow prints device and CPU-feature notices at import; keep the console for the run.
@@ -167,6 +169,15 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--format", choices=("table", "md", "csv", "json"), default="table")
     compare.add_argument("--metrics", help="metric columns, comma-separated, or 'all'")
     compare.add_argument("--out", help="also write the comparison page here (file or folder)")
+    compare.add_argument(
+        "--probe", type=int, default=PROBE, metavar="N",
+        help=f"the page's 'What the networks learned': on the first run's first N test images "
+        f"({PROBE})",
+    )  # fmt: skip
+    compare.add_argument(
+        "--no-learned", action="store_true",
+        help="leave out 'What the networks learned' (CKA and matched filters; loads each model)",
+    )  # fmt: skip
     report = command("report", help="rebuild index.html of runs, sweeps, results")
     report.add_argument("paths", nargs="+", metavar="PATH", help="run, sweep or results folders")
     return parser
@@ -283,7 +294,13 @@ def _compare(args: argparse.Namespace) -> int:
     table = compare_table(runs, args.sort, args.reverse, args.metrics)
     sys.stdout.write(format_table(table, args.format))
     if args.out:
-        _note(f"wrote {write_compare_report(table.runs, args.out)}")
+        learned = None
+        if not args.no_learned:
+            folder = compare_page_path(args.out).parent / LEARNED_FOLDER
+            learned = learned_comparison(table.runs, folder, args.probe)
+            if isinstance(learned, str):
+                _note(f"what the networks learned is not compared: {learned}")
+        _note(f"wrote {write_compare_report(table.runs, args.out, learned=learned)}")
     return 0
 
 

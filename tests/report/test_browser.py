@@ -24,7 +24,9 @@ import numpy as np
 import pytest
 
 from convwatch import run_experiment
+from convwatch.base import atomic
 from convwatch.report import html
+from convwatch.report.learned import Agreement, LayerMatch, Learned
 from convwatch.report.pages import write_compare_report, write_reports, write_run_report
 from convwatch.report.reader import find_runs, load_run
 from tests.run.test_live_page import LIVE, hold_at_epoch_begin, page_showing
@@ -147,8 +149,18 @@ def site(tmp_path, make_run):
     (sweep / "sweep.json").write_text(json.dumps({"overrides": ["model.filters=2,3"]}))
     write_reports([str(root)])
     runs = [load_run(p) for p in find_runs([str(root / "mnist_tiny" / "2026010[12]-*")])]
-    write_compare_report(runs, root / "compare.html")
+    write_compare_report(runs, root / "compare.html", learned=_learned(root, runs))
     return root
+
+
+def _learned(root: Path, runs) -> Learned:
+    """The "What the networks learned" section as `convwatch.run.learned` finds it, pictures
+    and all (their arrays made up: the page, not the figures, is under test here)."""
+    heatmap = atomic.write_png(root / "learned" / "cka_2.png", _mural(20, 200))
+    picture = atomic.write_png(root / "learned" / "matched_2_conv1.png", _mural(21, 300))
+    match = LayerMatch("conv1", [0.9, 0.3], [(1, 0, 0.9), (0, -1, float("nan"))], [1], picture)
+    agreement = Agreement(1, runs[1].run_id, ["conv1"], ["conv1"], [[0.9]], heatmap, [match])
+    return Learned("the first 10 test images", runs[0].run_id, {"conv1": 0.8}, [agreement])
 
 
 def _pages(root: Path) -> list[Path]:
@@ -217,6 +229,9 @@ def test_pages_from_the_file_system(browser, site, tmp_path):
         assert check_page(browser, page.as_uri(), _file_exists) == [], page
     browser.get((site / "compare.html").as_uri())
     assert browser.find_element("css selector", "h1").text == "Comparing 2 runs"
+    learned = browser.find_element("id", "learned").find_element("xpath", "following-sibling::p")
+    assert "the first 10 test images" in learned.text
+    assert "1 of 2 filters matched above r 0.8" in browser.page_source
     shot = _screenshot(browser, tmp_path / "compare.png")
     assert shot.stat().st_size > 10_000
     failed = next(p for p in pages if "bad0000" in str(p))

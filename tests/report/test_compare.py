@@ -106,7 +106,11 @@ def test_the_runner_wrote_run_sweep_and_results_pages(sweep):
         assert "completed" in page and "conv_filters.gif" in page
         assert run["run"] in index
         assert "../../../index.html" in page and "../index.html" in page  # results, sweep
-    assert "model.filters" in (sweep / "index.html").read_text()
+    sweep_page = (sweep / "index.html").read_text()
+    assert "model.filters" in sweep_page
+    # what the two networks learned alike, computed once at the sweep's end, on its page
+    assert "What the networks learned" in sweep_page and "conv: matched filters" in sweep_page
+    assert (sweep / "learned.json").is_file() and list(sweep.glob("learned_cka_2_*.png"))
 
 
 def test_compare_out_writes_a_page_with_relative_links_that_exist(sweep, tmp_path, capsys):

@@ -66,6 +66,9 @@ def test_experiment_runs_shrunk(name, tmp_path, monkeypatch):
         assert len(runs) == 2 and all(r["status"] == "completed" for r in runs)
     else:
         assert read_json(path / "run.json")["status"] == "completed"
+    if name == "mnist_seeds":  # its point: the seeds' networks compared on the sweep's page
+        page = (path / "index.html").read_text()
+        assert "What the networks learned" in page and "conv1: matched filters" in page
     if name in FALLBACKS:
         picture, weights = FALLBACKS[name]
         assert (path / "artifacts" / picture).is_file()

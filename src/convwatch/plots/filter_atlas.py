@@ -92,6 +92,33 @@ def filter_atlas(
     return np.asarray(canvas)
 
 
+def atlas_tile(picture, exemplars=None, label: str = "", fill=TILE_FILL) -> np.ndarray:
+    """One tile of `filter_atlas` alone, as uint8 `(H, W, 3)`: `label` over the picture
+    `(h, w, C)` in [0, 1] and its exemplar patches `(k, h2, w2, C)` (or None), drawn and sized
+    exactly as in the atlas (for figures that set tiles of two networks side by side)."""
+    pictures = _fitted(_displayable(np.asarray(picture)[None]), BLOCK)
+    patches = None
+    if exemplars is not None:
+        side = (EXEMPLAR_BLOCK - GAP) // max(_grid_shape(np.shape(exemplars)[0])) - GAP
+        patches = _fitted(_displayable(np.asarray(exemplars)[None]), side)
+    layout = _layout(pictures, patches, 1, "", "")
+    label_w = math.ceil(
+        ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(label, default_font(13))
+    )
+    canvas = Image.new("RGB", (max(layout.tile_w, label_w + 2 * PAD), layout.tile_h), fill)
+    draw = ImageDraw.Draw(canvas)
+    _draw_tile(
+        canvas,
+        draw,
+        (PAD, PAD),
+        label,
+        pictures[0],
+        None if patches is None else patches[0],
+        layout,
+    )
+    return np.asarray(canvas)
+
+
 LABEL_H = 18  # height of a tile's label line
 
 

@@ -1,7 +1,8 @@
 """Reading run folders and showing them: the one reader (`reader`), comparison tables
 (`compare`), the HTML pages (`pages`, drawn by Jinja2 templates from the dicts of `run_page`,
-`compare_page`, `sweep_page` and `index_page`), overlays of several runs (`overlays`) and
-TensorBoard images (`tensorboard_images`)."""
+`compare_page`, `sweep_page` and `index_page`; the run page charts the filter atlas's dead
+filters, `dead_filters`), overlays of several runs (`overlays`) and TensorBoard images
+(`tensorboard_images`)."""
 
 from convwatch.report.compare import compare_table, format_table
 from convwatch.report.pages import (

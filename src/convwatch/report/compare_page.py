@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from convwatch.report import captions
+from convwatch.report import learned as learned_section
 from convwatch.report.charts import overlaid_charts
 from convwatch.report.compare import compare_table, lower_is_better, show
 from convwatch.report.html import DASH, color, figure, link
@@ -128,8 +129,16 @@ def _runs_table(runs: Sequence[Run], base: Path, keys: Sequence[str], metrics: S
     ]
 
 
-def context(runs: Sequence[Run], base: Path, title: str = "", intro: str = "") -> dict[str, Any]:
-    """Everything templates/compare.html shows of `runs`, for a page saved in folder `base`."""
+def context(
+    runs: Sequence[Run],
+    base: Path,
+    title: str = "",
+    intro: str = "",
+    learned: learned_section.Learned | str | None = None,
+) -> dict[str, Any]:
+    """Everything templates/compare.html shows of `runs`, for a page saved in folder `base`;
+    `learned` is the "What the networks learned" section (figures, or why there are none;
+    None: no section). The runs are shown in the order given."""
     compared = compare_table(runs)
     runs, keys = compared.runs, compared.keys
     names = labels(runs, keys)
@@ -141,7 +150,7 @@ def context(runs: Sequence[Run], base: Path, title: str = "", intro: str = "") -
         "heading": heading,
         "crumbs": [],
         "intro": intro,
-        "toc": TOC,
+        "toc": TOC[:-1] + (("learned",) if learned is not None else ()) + TOC[-1:],
         "keys": keys,
         "metrics": compared.metrics,
         "numeric": [False] * (4 + len(keys)) + [True] * (len(compared.metrics) + 1),
@@ -157,4 +166,5 @@ def context(runs: Sequence[Run], base: Path, title: str = "", intro: str = "") -
         "metric_rows": _metric_rows(runs, list(dict.fromkeys(k for r in runs for k in r.metrics))),
         "curves": overlaid_charts(runs, names),
         "side_by_side": _side_by_side(runs, base, names),
+        "learned": learned_section.context(learned, names, base, [r.run_id for r in runs]),
     }

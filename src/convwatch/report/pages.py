@@ -29,6 +29,7 @@ from convwatch.base import atomic, liveness
 from convwatch.errors import ConvwatchError
 from convwatch.report import compare_page, index_page, run_page, sweep_page
 from convwatch.report.html import href, refresh, render
+from convwatch.report.learned import Learned
 from convwatch.report.reader import (
     SWEEP_JSON,
     Run,
@@ -120,21 +121,37 @@ def _write_run(run: Run, warn: Warn) -> Path:
 
 
 # --------------------------------------------------------------------------- comparison
-def render_compare(runs: Sequence[Run], base: Path, title: str = "", intro: str = "") -> str:
+def render_compare(
+    runs: Sequence[Run],
+    base: Path,
+    title: str = "",
+    intro: str = "",
+    learned: Learned | str | None = None,
+) -> str:
     """The comparison page of `runs`, to be saved in folder `base`; `intro` is a paragraph of
-    text under the title."""
-    return render("compare.html", compare_page.context(runs, base, title, intro))
+    text under the title; `learned` the section comparing what the networks learned."""
+    return render("compare.html", compare_page.context(runs, base, title, intro, learned))
 
 
-def write_compare_report(
-    runs: Sequence[Run], out: str | os.PathLike[str], title: str = "", intro: str = ""
-) -> Path:
-    """Write the comparison page to `out` (a file, or a folder that gets `compare.html`)."""
+def compare_page_path(out: str | os.PathLike[str]) -> Path:
+    """The file the comparison page goes to: `out`, or `out/compare.html` for a folder."""
     out = Path(out)
     if out.is_dir() or out.suffix.lower() not in (".html", ".htm"):
         out = out / COMPARE
+    return out
+
+
+def write_compare_report(
+    runs: Sequence[Run],
+    out: str | os.PathLike[str],
+    title: str = "",
+    intro: str = "",
+    learned: Learned | str | None = None,
+) -> Path:
+    """Write the comparison page to `out` (a file, or a folder that gets `compare.html`)."""
+    out = compare_page_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return atomic.write_text(out, render_compare(runs, out.parent, title, intro))
+    return atomic.write_text(out, render_compare(runs, out.parent, title, intro, learned))
 
 
 # --------------------------------------------------------------------------- sweep page

@@ -1,7 +1,8 @@
 """The run page (`<run>/index.html`) as a plain dict for templates/run.html: status and notes,
 the overview, metrics, curves, every artifact with its caption, config, environment and files.
 
-`context(run, crumbs)` reads nothing but the run folder's own files it links to; the page is
+`context(run, crumbs)` reads nothing but the run folder's own files it links to (the filter
+atlas's NPZs too: its section charts the dead filters per layer, `dead_filters`); the page is
 `convwatch.report.pages.write_run_report`. The page of a running run (run.json says running
 and `convwatch.base.liveness` finds it alive) reloads itself every `html.REFRESH_S` seconds and
 says so under its title; `convwatch.run.live_page` rewrites it after every epoch, and the page
@@ -21,6 +22,7 @@ from convwatch.base import layout
 from convwatch.report import captions
 from convwatch.report.charts import run_charts
 from convwatch.report.compare import show
+from convwatch.report.dead_filters import ATLAS_GROUP, count_dead, dead_chart
 from convwatch.report.html import figure, link, refresh, size_text, status
 from convwatch.report.reader import Artifact, Run, resume_hint
 
@@ -44,10 +46,11 @@ def badge(run: Run) -> dict[str, str]:
     return status(run.status, run.status_reason if run.status == "dead" else "")
 
 
-def notes(run: Run) -> dict[str, Any]:
+def notes(run: Run, unread: Sequence[str] = ()) -> dict[str, Any]:
     """The notes at the top of the page (templates/run_notes.html): why a run is dead and how
-    to go on, its error, what its folder lacks (so far, for a running run), and what the run
-    says about itself (a fallback network in place of ImageNet weights)."""
+    to go on, its error, what its folder lacks (so far, for a running run) and the `unread`
+    files the page left out, and what the run says about itself (a fallback network in place
+    of ImageNet weights)."""
     dead = {"reason": run.status_reason, "hint": resume_hint(run)} if run.status == "dead" else None
     error = run.record.get("error")
     said = run.record.get("notes") or []
@@ -59,7 +62,8 @@ def notes(run: Run) -> dict[str, Any]:
         else None,
         "problems": [
             p for p in run.problems if not (run.status == "dead" and p.startswith("dead: "))
-        ],
+        ]
+        + list(unread),
         "notes": [str(note) for note in (said if isinstance(said, list) else [said])],
     }
 
@@ -132,10 +136,15 @@ def _metrics(run: Run) -> dict[str, Any]:
 
 
 def _group(
-    name: str, items: Sequence[Artifact], base: Path, known: dict[str, captions.Description]
+    name: str,
+    items: Sequence[Artifact],
+    base: Path,
+    known: dict[str, captions.Description],
+    chart: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One capture folder's section: its sentence, its images (one strip per series: a series
-    of snapshots scrolls sideways) and a table of its other files."""
+    """One capture folder's section: its sentence, its `chart` (the atlas's dead filters), its
+    images (one strip per series: a series of snapshots scrolls sideways) and a table of its
+    other files."""
     images = [a for a in items if a.is_image and not a.name.startswith("projector/")]
     strips = [
         [figure(a.path, base, captions.caption(a, known)) for a in images if a.series == series]
@@ -155,18 +164,19 @@ def _group(
         "id": f"a-{name}",
         "name": name or "artifacts",
         "about": description.group if description else None,
+        "chart": chart,
         "strips": strips,
         "files": files,
     }
 
 
-def _groups(run: Run, base: Path) -> list[dict[str, Any]]:
+def _groups(run: Run, base: Path, dead: dict[str, Any] | None) -> list[dict[str, Any]]:
     known = captions.descriptions(run)
     grouped: dict[str, list[Artifact]] = {}
     for artifact in run.artifacts:
         grouped.setdefault(artifact.group, []).append(artifact)
     return [
-        _group(name, grouped[name], base, known)
+        _group(name, grouped[name], base, known, dead if name == ATLAS_GROUP else None)
         for name in captions.group_order(run, list(grouped))
     ]
 
@@ -196,6 +206,7 @@ def _files(run: Run, base: Path) -> dict[str, Any]:
 def context(run: Run, crumbs: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
     """Everything templates/run.html shows of `run`, for a page saved in the run folder."""
     description = run.config.get("description")
+    dead = count_dead(run)
     return {
         "title": f"{run.experiment} {run.run_id}: {run.status}",
         "refresh": refresh(run.status == "running"),
@@ -206,11 +217,11 @@ def context(run: Run, crumbs: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
         "live": live(run),
         "description": description or "",
         "toc": TOC,
-        **notes(run),
+        **notes(run, dead.problems),
         "overview": _overview(run),
         **_metrics(run),
         "curves": run_charts(run),
-        "groups": _groups(run, run.path),
+        "groups": _groups(run, run.path, dead_chart(dead)),
         "config": [(k, show(v)) for k, v in run.settings().items()] if run.config else None,
         "environment": [(k, run.record.get(k)) for k in ENVIRONMENT],
         **_files(run, run.path),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from convwatch.report import compare_page
+from convwatch.report import compare_page, learned
 from convwatch.report.html import figure, link, status
 from convwatch.report.reader import IMAGE_SUFFIXES, SWEEP_JSON, Run
 
@@ -23,8 +23,8 @@ def _files(sweep: Path) -> list[dict[str, Any]]:
     for path in sorted(sweep.iterdir()):
         if path.is_symlink() or not path.is_file() or path.name.startswith("."):
             continue
-        if path.name in (INDEX, SWEEP_JSON):
-            continue
+        if path.name in (INDEX, SWEEP_JSON) or path.name.startswith(learned.PREFIX[:-1]):
+            continue  # the section of its own below
         shown: dict[str, Any] = {"name": path.name, "figure": None, "text": None, "link": None}
         if path.suffix.lower() in IMAGE_SUFFIXES:
             shown["figure"] = figure(path, sweep, path.name)
@@ -78,7 +78,7 @@ def context(
     overrides = listing.get("overrides")
     title = f"Sweep {sweep.name}"
     return {
-        **compare_page.context(runs, sweep, title),
+        **compare_page.context(runs, sweep, title, learned=learned.read(sweep)),
         "crumbs": list(crumbs),
         "overrides": " ".join(map(str, overrides)) if isinstance(overrides, list) else "",
         "points": _points(sweep, listing, runs),

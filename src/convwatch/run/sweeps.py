@@ -2,8 +2,9 @@
 
 `summarize` runs after every point of a sweep has finished. It writes `sweep_curves.png`,
 `sweep_table.csv` and `sweep_verdicts.txt`, then the document-vs-run table and the overlaid
-pixel and loss charts of `convwatch.report.overlays`. The runs are already done by then, so a
-summary that fails is reported and never fails the sweep.
+pixel and loss charts of `convwatch.report.overlays`, then `learned.json`: what each point's network
+learned against the first's (`convwatch.run.learned`), which the sweep's page shows. The runs
+are already done by then, so a summary that fails is reported and never fails the sweep.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 from convwatch.base import atomic
 from convwatch.plots import sweep_curves_figure
+from convwatch.report import learned as learned_section
 from convwatch.report.overlays import overlay_sweep
 from convwatch.report.reader import load_run
 from convwatch.run.folder import RunFolder
+from convwatch.run.learned import learned_comparison
 from convwatch.run.spec import Experiment
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,24 @@ def summarize(sweep: RunFolder, runs: Sequence[dict[str, Any]], title: str) -> N
             logger.info(f"reference {line}")
     except Exception as error:
         logger.warning(f"sweep overlay not written: {type(error).__name__}: {error}")
+    try:
+        compare_learned(sweep, runs)
+    except Exception as error:
+        logger.warning(f"what the sweep's networks learned not compared: {error}")
+
+
+def compare_learned(sweep: RunFolder, runs: Sequence[dict[str, Any]]) -> None:
+    """`<sweep>/learned.json` and `learned_*.png` beside the runs (every folder in a sweep is a
+    run): what each completed point learned against the first (CKA, matched filters), for the
+    sweep's page; where it cannot be compared, why."""
+    done = [load_run(sweep.path / r["run"]) for r in runs if r.get("status") == "completed"]
+    if len(done) < 2:
+        return
+    logger.info(f"comparing what the {len(done)} networks learned (CKA, matched filters)")
+    found = learned_comparison(done, sweep.path, prefix=learned_section.PREFIX)
+    if isinstance(found, str):
+        logger.warning(f"what the sweep's networks learned not compared: {found}")
+    learned_section.save(found, sweep.path)
 
 
 def sweep_label(variant: Experiment, keys: Sequence[str]) -> str:

@@ -15,16 +15,23 @@ from convwatch.techniques.deep_dream import deep_dream
 from convwatch.techniques.embed import align_to, embed
 from convwatch.techniques.exemplars import Exemplars, top_exemplars
 from convwatch.techniques.extractor import feature_extractor
+from convwatch.techniques.filter_matching import match_filters
 from convwatch.techniques.grad_cam import grad_cam
 from convwatch.techniques.guided_backprop import guided_backprop
 from convwatch.techniques.layer_output_shapes import conv_arithmetic, conv_output_size, layer_shapes
-from convwatch.techniques.layers import find_layers, first_conv_layer, penultimate_layer
+from convwatch.techniques.layers import (
+    find_layers,
+    first_conv_layer,
+    output_layer,
+    penultimate_layer,
+)
 from convwatch.techniques.maximize import maximize_filters
 from convwatch.techniques.neighbours import nearest_neighbours
 from convwatch.techniques.occlusion import background_value, occlusion_map
 from convwatch.techniques.pca import pca
 from convwatch.techniques.receptive_field import receptive_field
 from convwatch.techniques.saliency import saliency_map
+from convwatch.techniques.similarity import cka, layer_similarity
 from convwatch.techniques.spectrum import high_frequency_share
 from convwatch.techniques.style_transfer import gram_matrix, style_transfer
 
@@ -62,4 +69,8 @@ __all__ = [
     "feature_extractor",
     "gram_matrix",
     "style_transfer",
+    "cka",
+    "layer_similarity",
+    "match_filters",
+    "output_layer",
 ]

@@ -131,6 +131,15 @@ def penultimate_layer(model) -> str:
     raise ValueError(f"Model {model.name!r} has no layer before its output layer.")
 
 
+def output_layer(model) -> str:
+    """Name of the layer that gives the model's output: the last layer, reshapes and dropout
+    after it skipped (an `Activation("softmax")` after a `Dense(10)` is the output)."""
+    leaves = [(name, layer) for name, layer in _leaves(model) if not isinstance(layer, _NO_OPS)]
+    if not leaves:
+        raise ValueError(f"Model {model.name!r} has no layers.")
+    return leaves[-1][0]
+
+
 def first_conv_layer(model) -> str:
     """Name of the first convolution layer in model order (nested models included)."""
     convs = find_layers(model, ("conv",))
