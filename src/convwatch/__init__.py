@@ -4,6 +4,7 @@ import logging
 
 from convwatch.errors import ConvwatchError, DataError, RunFailed
 from convwatch.report.compare import compare_table, format_table
+from convwatch.report.inline import show
 from convwatch.report.pages import write_compare_report, write_results_index, write_run_report
 from convwatch.report.reader import find_runs, load_run
 from convwatch.run.catalog import list_experiments, load_experiment
@@ -38,6 +39,7 @@ __all__ = [
     "load_run",
     "override_keys",
     "run_experiment",
+    "show",
     "write_compare_report",
     "write_results_index",
     "write_run_report",

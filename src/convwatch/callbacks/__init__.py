@@ -5,6 +5,7 @@ from convwatch.callbacks.capture import Capture, TrainEndCapture
 from convwatch.callbacks.classification_report import ClassificationReport
 from convwatch.callbacks.deep_dream import DeepDream
 from convwatch.callbacks.describe import descriptions, registered
+from convwatch.callbacks.display import LiveDisplay, live
 from convwatch.callbacks.embedding_projector import EmbeddingProjector
 from convwatch.callbacks.filter_evolution import FilterEvolution
 from convwatch.callbacks.filter_maximization import FilterMaximization
@@ -29,6 +30,7 @@ __all__ = [
     "HistoryRecorder",
     "Interpretation",
     "LayerShapes",
+    "LiveDisplay",
     "OutputEvolution",
     "PartialOutputs",
     "PixelTracker",
@@ -37,5 +39,6 @@ __all__ = [
     "TrainEndCapture",
     "WeightRange",
     "descriptions",
+    "live",
     "registered",
 ]

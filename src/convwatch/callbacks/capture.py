@@ -20,8 +20,8 @@ A capture also describes itself, so that nothing else lists it: `group` (the sen
 its section of the run page), `captions` (what each file it writes is), `run_options` and
 `supplied` (what an experiment may give and what the runner fills in), `from_run` (how it is
 built from a run's data, `RunInputs`) and `check_options` (what it refuses before any folder).
-A subclass with a `group` of its own is an experiment capture: `registered()` lists it.
-"""
+A subclass with a `group` of its own is an experiment capture: `registered()` lists it. In a
+notebook, a capture shows its latest pictures (`display.py`)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from convwatch.callbacks.budget import (
     default_fraction,
     ledger_for,
 )
+from convwatch.callbacks.display import Displayed
 from convwatch.callbacks.model_copy import ModelCopy, copy_for, forget_snapshot, waited
 from convwatch.callbacks.run_inputs import RunInputs
 
@@ -66,7 +67,7 @@ def keras_backend() -> str:
     return keras.backend.backend()
 
 
-class Capture(keras.callbacks.Callback):
+class Capture(Displayed, keras.callbacks.Callback):
     """Base class: calls `capture` on a schedule, and `finish` when training ends.
 
     Args:
@@ -82,8 +83,7 @@ class Capture(keras.callbacks.Callback):
 
     # ---------------------------------------------------------------- self-description
     # One or two sentences heading this capture's section of the run page. None: not an
-    # experiment capture (a base class, a test double), so `registered()` leaves it out; a
-    # subclass is registered only where it declares a group of its own.
+    # experiment capture (a base class, a test double): `registered()` leaves it out.
     group: ClassVar[str | None] = None
     # (pattern, caption) per kind of file written: the pattern is a regex that must match the
     # whole path relative to the capture's folder, "{tag}" standing for epoch<N> or step<N>;

@@ -66,6 +66,16 @@ def descriptions(run: Run) -> dict[str, Description]:
     return _fallback()
 
 
+def compiled_one(name: str, described: Mapping[str, Any]) -> Description | None:
+    """One capture's `describe()` record as a Description (None where it is malformed)."""
+    return _compiled({name: described}).get(name)
+
+
+def installed_descriptions() -> dict[str, Description]:
+    """The installed captures' descriptions (and the curves'), by capture folder name."""
+    return _fallback()
+
+
 def _fallback() -> dict[str, Description]:
     """For a folder without a record: the curves', then the installed captures' descriptions
     (looked up each time: a capture class defined later in the process counts too)."""
