@@ -8,12 +8,13 @@ from convwatch.plots.similarity import ONLY_FILL, Tile, cka_heatmap, matched_fil
 
 def test_the_heatmap_names_both_networks_layers_and_writes_every_value():
     matrix = np.array([[0.99, 0.5], [0.4, float("nan")]])
-    figure = cka_heatmap(matrix, ["conv1", "dense"], ["conv1", "out"], "A", "B", "title")
+    same = {"conv1": "conv1", "dense": "out"}
+    figure = cka_heatmap(matrix, ["conv1", "dense"], ["conv1", "out"], same, "A", "B", "title")
     (ax, _colorbar) = figure.axes
     assert [t.get_text() for t in ax.get_yticklabels()] == ["conv1", "dense"]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["conv1", "out"]
     assert [t.get_text() for t in ax.texts] == ["0.99", "0.50", "0.40", "n/a"]
-    assert len(ax.patches) == 1  # the one cell where the layer names agree is boxed
+    assert len(ax.patches) == 2  # the cells of corresponding layers are boxed
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("B", "A")
 
 

@@ -160,6 +160,7 @@ def _learned(root: Path, runs) -> Learned:
     picture = atomic.write_png(root / "learned" / "matched_2_conv1.png", _mural(21, 300))
     match = LayerMatch("conv1", [0.9, 0.3], [(1, 0, 0.9), (0, -1, float("nan"))], [1], picture)
     agreement = Agreement(1, runs[1].run_id, ["conv1"], ["conv1"], [[0.9]], heatmap, [match])
+    agreement.same = {"conv1": "conv1"}
     return Learned("the first 10 test images", runs[0].run_id, {"conv1": 0.8}, [agreement])
 
 
@@ -232,6 +233,7 @@ def test_pages_from_the_file_system(browser, site, tmp_path):
     learned = browser.find_element("id", "learned").find_element("xpath", "following-sibling::p")
     assert "the first 10 test images" in learned.text
     assert "1 of 2 filters matched above r 0.8" in browser.page_source
+    assert "+0.10" in browser.page_source  # conv1: 0.90 trained against 0.80 untrained
     shot = _screenshot(browser, tmp_path / "compare.png")
     assert shot.stat().st_size > 10_000
     failed = next(p for p in pages if "bad0000" in str(p))

@@ -21,17 +21,23 @@ DATA = {"name": "mnist", "limit": 200, "test_limit": 60, "normalize": "unit", "o
 ORDER = np.array([2, 0, 3, 1])  # the copy's filter j is the original's filter ORDER[j]
 
 
-def _models():
+def _models(suffix: str = ""):
+    """The tiny classifier, and a copy of it with its filters permuted (and its layers' names
+    ending in `suffix`, as Keras names a second model built in the same process)."""
     import keras
 
     keras.utils.set_random_seed(5)
     model = tiny_classifier(4)  # conv 26x26x4 > pool 6x6x4 > flatten > predictions
-    copy = keras.models.clone_model(model)
+
+    def renamed(layer):
+        return layer.__class__.from_config({**layer.get_config(), "name": layer.name + suffix})
+
+    copy = keras.models.clone_model(model, clone_function=renamed)
     kernel, bias = model.get_layer("conv").get_weights()
-    copy.get_layer("conv").set_weights([kernel[..., ORDER], bias[ORDER]])
+    copy.get_layer("conv" + suffix).set_weights([kernel[..., ORDER], bias[ORDER]])
     weights, dense_bias = model.get_layer("predictions").get_weights()
     permuted = weights.reshape(6, 6, 4, 10)[:, :, ORDER].reshape(-1, 10)
-    copy.get_layer("predictions").set_weights([permuted, dense_bias])
+    copy.get_layer("predictions" + suffix).set_weights([permuted, dense_bias])
     return model, copy
 
 
@@ -79,6 +85,33 @@ def test_a_copy_with_permuted_filters_agrees_in_every_layer_and_its_filters_matc
     picture = np.asarray(Image.open(match.picture))
     assert picture.ndim == 3 and picture.shape[0] > 100 and picture.shape[1] > 400
     assert Image.open(agreement.heatmap).size[0] > 200
+
+
+def test_layers_named_apart_by_keras_correspond_by_place(tmp_path, make_run):
+    paths = []
+    for i, (model, layer) in enumerate(zip(_models("_1"), ("conv", "conv_1"), strict=True)):
+        path = make_run(
+            tmp_path / "results",
+            run_id=f"20260101-00000{i}-aaaaaa{i}",
+            config={"name": "exp", "data": DATA, "seed": 3},
+            artifacts={f"FilterMaximization/{layer}_epoch002.npz": _atlas([0, 1, 2, 3])},
+        )
+        atomic.save_model(path / "model.keras", model)
+        paths.append(path)
+    learned = learned_comparison([load_run(p) for p in paths], tmp_path / "learned", probe=30)
+    (agreement,) = learned.agreements
+    assert agreement.cols == ["conv_1", "pool_1", "predictions_1"]
+    assert agreement.same == {"conv": "conv_1", "pool": "pool_1", "predictions": "predictions_1"}
+    np.testing.assert_allclose(np.diag(agreement.matrix), 1.0, atol=1e-6)
+    (match,) = agreement.matches
+    assert {a: b for a, b, _ in match.pairs} == dict(enumerate(np.argsort(ORDER)))
+    assert match.picture is not None  # the other run's atlas found under its own layer name
+    rows = section._same_layer_rows(agreement, learned.baseline)
+    assert [r["layer"] for r in rows] == [
+        "conv ~ conv_1",
+        "pool ~ pool_1",
+        "predictions ~ predictions_1",
+    ]
 
 
 def test_the_compare_page_shows_the_section_with_its_pictures(runs, tmp_path):

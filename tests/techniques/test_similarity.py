@@ -108,12 +108,15 @@ def test_a_model_against_itself_has_ones_on_the_diagonal_and_layers_in_order():
     assert np.all((other > 0) & (other < 1))
 
 
-def test_layers_too_large_to_hold_together_are_read_in_groups_with_the_same_result():
+def test_layers_too_large_to_hold_are_read_in_groups_or_slices_with_the_same_result():
     x = np.random.default_rng(5).uniform(size=(20, 10, 10, 1)).astype("float32")
     model = _digits_net(0)
     names = ["conv1", "pool1", "dense1"]
     together = layer_grams(model, x, names)
     # conv1 holds 20 x 8 x 8 x 6 x 4 bytes = 30,720: a budget under that reads one at a time
     apart = layer_grams(model, x, names, held_bytes=20_000)
-    for a, b in zip(together, apart, strict=True):
+    # ... and under 20 x 384 x 8 = 61,440 it reads conv1 in slices of its values, summed
+    sliced = layer_grams(model, x, names, held_bytes=9_000)
+    for a, b, c in zip(together, apart, sliced, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+        np.testing.assert_allclose(a, c, rtol=1e-6)

@@ -4,7 +4,7 @@ side by side (the atlas tile of a filter of A beside the tile of its match in B)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,12 +19,14 @@ def cka_heatmap(
     matrix,
     rows: Sequence[str],
     cols: Sequence[str],
+    same: Mapping[str, str],
     row_label: str,
     col_label: str,
     title: str,
 ):
     """A figure of `matrix[i, j]` (CKA of layer `rows[i]` of one network and `cols[j]` of the
-    other) on a fixed 0-1 scale, each cell written out, cells of the same layer name boxed."""
+    other) on a fixed 0-1 scale, each cell written out, the cells of corresponding layers
+    (`same`: row layer -> column layer) boxed."""
     matrix = np.asarray(matrix, dtype=float)
     side = max(3.2, 0.55 * max(len(rows), len(cols)) + 1.6)
     width = max(5.6, side * max(1.0, len(cols) / max(len(rows), 1)) + 1.0)
@@ -41,7 +43,7 @@ def cka_heatmap(
             text = "n/a" if not np.isfinite(value) else f"{value:.2f}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="black" if np.isfinite(value) and value > 0.6 else "white")  # fmt: skip
-            if rows[i] == cols[j]:
+            if same.get(rows[i]) == cols[j]:
                 ax.add_patch(_box(i, j))
     figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="linear CKA")
     figure.tight_layout()

@@ -47,6 +47,7 @@ class Agreement:
     matrix: list[list[float]]
     heatmap: Path | None = None
     matches: list[LayerMatch] = field(default_factory=list)
+    same: dict[str, str] = field(default_factory=dict)  # first's layer -> this one's
 
 
 @dataclass
@@ -63,15 +64,18 @@ class Learned:
 def _same_layer_rows(agreement: Agreement, baseline: dict[str, float]) -> list[dict[str, Any]]:
     found = []
     for i, layer in enumerate(agreement.rows):
-        if layer not in agreement.cols:
+        if agreement.same.get(layer) not in agreement.cols:
             continue
         row = agreement.matrix[i]
-        value = row[agreement.cols.index(layer)]
+        value = row[agreement.cols.index(agreement.same[layer])]
         untrained = baseline.get(layer)
         best = max((v for v in row if v == v), default=float("nan"))
         found.append(
             {
-                "layer": layer,
+                "first": layer,
+                "layer": layer
+                if agreement.same[layer] == layer
+                else f"{layer} ~ {agreement.same[layer]}",
                 "cka": _number(value),
                 "untrained": _number(untrained),
                 "gap": _number(None if untrained is None else value - untrained, signed=True),
@@ -104,11 +108,11 @@ def _match_summary(match: LayerMatch) -> str:
 def _summary(learned: Learned, shown, labels: Sequence[str]) -> dict[str, Any]:
     """One row per run: its same-layer CKA with the first run's layers, and per conv layer how
     many filters matched above MATCHED; the untrained baseline as the last row."""
-    layers = [layer for layer in learned.baseline if all(layer in a.cols for a, _ in shown)]
+    layers = [layer for layer in learned.baseline if all(layer in a.same for a, _ in shown)]
     convs = list(dict.fromkeys(m.layer for a, _ in shown for m in a.matches))
     rows = []
     for a, i in shown:
-        same = {r["layer"]: r["cka"] for r in _same_layer_rows(a, learned.baseline)}
+        same = {r["first"]: r["cka"] for r in _same_layer_rows(a, learned.baseline)}
         close = {m.layer: f"{sum(v > MATCHED for v in m.correlations if v == v)} of "
                  f"{len(m.correlations)}" for m in a.matches}  # fmt: skip
         rows.append(
@@ -192,6 +196,7 @@ def read(folder: Path) -> Learned | str | None:
                     matrix=[[_float(v) for v in row] for row in a["matrix"]],
                     heatmap=_inside(a["heatmap"], folder),
                     matches=matches,
+                    same={str(k): str(v) for k, v in a.get("same", {}).items()},
                 )
             )
         return Learned(

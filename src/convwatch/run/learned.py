@@ -116,20 +116,37 @@ def _compare(runs, models, x, source: str, folder: Path, prefix: str) -> Learned
         cols = default_similarity_layers(model, x.shape[1:])
         matrix = cka_of_grams(grams, layer_grams(model, x, cols))
         agreement = Agreement(i, run.run_id, rows, cols, matrix.tolist())
+        agreement.same = _corresponding(first, model, rows, cols)
         agreement.heatmap = _heatmap(
             folder / f"{prefix}cka_{i + 1}_{run.run_id}.png", agreement, len(x)
         )
         theirs = set(find_layers(model, ("conv",)))
-        for layer in (c for c in convs if c in theirs):
+        for layer in (c for c in convs if agreement.same.get(c) in theirs):
+            other = agreement.same[layer]
             try:
-                match, r = match_filters(first, model, layer, x)
+                match, r = match_filters(first, model, layer, x, other)
             except ValueError as error:
                 learned.notes.append(f"{layer} of run #{i + 1} not matched: {error}")
                 continue
             picture = folder / f"{prefix}matched_{i + 1}_{run.run_id}_{file_stem(layer)}.png"
-            agreement.matches.append(_layer_match(layer, match, r, (runs[0], run), i + 1, picture))
+            found = _layer_match((layer, other), match, r, (runs[0], run), i + 1, picture)
+            agreement.matches.append(found)
         learned.agreements.append(agreement)
     return learned
+
+
+def _corresponding(first, model, rows: list[str], cols: list[str]) -> dict[str, str]:
+    """Which compared layer of `model` is each of `first`'s: the one of the same name; where
+    no name is shared but both lists have the same length and layer types (the same
+    architecture built twice in one process: Keras names the second's layers `conv2d_1`,
+    `activation_19`, ...), the one at the same place."""
+    named = {r: r for r in rows if r in cols}
+    if named or len(rows) != len(cols):
+        return named
+    from convwatch.techniques.layers import get_layer
+
+    kinds = [type(get_layer(first, n)) for n in rows], [type(get_layer(model, n)) for n in cols]
+    return dict(zip(rows, cols, strict=True)) if kinds[0] == kinds[1] else {}
 
 
 def _heatmap(path: Path, agreement: Agreement, probes: int) -> Path:
@@ -140,6 +157,7 @@ def _heatmap(path: Path, agreement: Agreement, probes: int) -> Path:
         agreement.matrix,
         agreement.rows,
         agreement.cols,
+        agreement.same,
         "run #1's layers",
         f"run #{i}'s layers",
         f"Linear CKA of run #{i} against run #1 on {probes:,} test images\n"
@@ -149,10 +167,11 @@ def _heatmap(path: Path, agreement: Agreement, probes: int) -> Path:
 
 
 def _layer_match(
-    layer: str, match, r, runs: tuple[Run, Run], number: int, path: Path
+    layers: tuple[str, str], match, r, runs: tuple[Run, Run], number: int, path: Path
 ) -> LayerMatch:
     """The pairs of `match_filters` best first, and their picture at `path` where both runs
-    (the first and run #`number`) have an atlas of `layer`."""
+    (the first and run #`number`) have an atlas of their `layers` (the first's, the other's)."""
+    layer = layers[0]
     order = np.argsort(-np.nan_to_num(r, nan=-2.0), kind="stable")
     pairs = [(int(a), int(match[a]), float(r[a])) for a in order]
     matched_well = {b for _, b, v in pairs if b >= 0 and v >= ALONE}
@@ -163,7 +182,7 @@ def _layer_match(
         pairs=pairs,
         only_b=[b for b in range(count_b) if b not in matched_well],
     )
-    tiles = [_atlas_tiles(run, layer) for run in runs]
+    tiles = [_atlas_tiles(run, name) for run, name in zip(runs, layers, strict=True)]
     if tiles[0] is None or tiles[1] is None:
         which = " and ".join(
             f"run #{n}" for n, t in zip((1, number), tiles, strict=True) if t is None

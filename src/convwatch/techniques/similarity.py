@@ -18,6 +18,7 @@ most of the input's geometry), so `layer_similarity` is best read against an unt
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -113,8 +114,10 @@ def layer_grams(model, x, layers: Sequence[str], held_bytes: int = HELD_BYTES) -
     """The Gram matrix of each of `layers`' outputs over the inputs `x`.
 
     One forward pass over `x` reads every layer where their outputs over all of `x` fit in
-    `held_bytes`; otherwise the layers are read in groups that do (a pass per group), so the
-    memory held is bounded whatever the model. Each pass runs in batches sized by the
+    `held_bytes`; otherwise the layers are read in groups that do (a pass per group), and a
+    layer too large alone (a ResNet stage at 224 px: 3 GB over 1,000 images) in slices of its
+    values, a pass per slice, summed (`X X^T` is the sum of its slices'). So the memory held
+    is bounded whatever the model and the probe set. Each pass runs in batches sized by the
     network's footprint (`memory.footprint`).
     """
     x = np.asarray(x)
@@ -123,10 +126,28 @@ def layer_grams(model, x, layers: Sequence[str], held_bytes: int = HELD_BYTES) -
     grams: dict[str, np.ndarray] = {}
     for group in _groups(layers, shapes, len(x), held_bytes):
         batch = per_batch.forward_batch(kept=4 * sum(shapes[name] for name in group))
+        if len(group) == 1 and 8 * len(x) * shapes[group[0]] > held_bytes:
+            grams[group[0]] = _sliced_gram(model, x, group[0], shapes[group[0]], held_bytes, batch)
+            continue
         outputs = layer_outputs(model, x, group, batch_size=batch)
         for name in group:
             grams[name] = gram(outputs.pop(name))
     return [grams[name] for name in layers]
+
+
+def _sliced_gram(model, x, name: str, values: int, held_bytes: int, batch: int) -> np.ndarray:
+    """The Gram matrix of one layer's outputs over `x`, its flattened values read in slices
+    whose float64 copy over all of `x` fits in `held_bytes`: one pass over `x` per slice."""
+    slices = math.ceil(8 * len(x) * values / held_bytes)
+    bounds = np.linspace(0, values, slices + 1).astype(int)
+    total = np.zeros((len(x), len(x)))
+    for low, high in zip(bounds[:-1], bounds[1:], strict=True):
+        pieces = []
+        for begin in range(0, len(x), batch):
+            out = layer_outputs(model, x[begin : begin + batch], name)[name]
+            pieces.append(out.reshape(len(out), -1)[:, low:high].copy())
+        total += gram(np.concatenate(pieces))
+    return total
 
 
 def _per_input_values(model, x, layers: Sequence[str]) -> dict[str, int]:
