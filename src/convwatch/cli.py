@@ -290,6 +290,8 @@ def _report(paths: Sequence[str]) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    if args.probe < 4:
+        raise ConvwatchError(f"--probe must be at least 4 images. Received: {args.probe}")
     runs = [load_run(p) for p in find_runs(args.runs, warn=_note)]
     table = compare_table(runs, args.sort, args.reverse, args.metrics)
     sys.stdout.write(format_table(table, args.format))

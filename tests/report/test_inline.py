@@ -45,7 +45,8 @@ def test_a_run_shows_its_latest_pictures_inline_captioned_and_escaped(run):
     shown = convwatch.show(run)
     html = shown._repr_html_()
     assert html == shown.html and "odd &lt;exp&gt;" in html and "<exp>" not in html
-    assert "conv1, after epoch 2" in html or "after epoch 2" in html
+    assert "conv1: one probe image&#39;s feature maps, after epoch 2." in html
+    assert "untrained (epoch 0)" not in html  # only the latest of the series
     assert len(_pictures(html)) == 3  # conv1 at epoch 2 only, the wide one, the GIF
     assert " href=" not in html  # nothing to follow: a saved notebook keeps all of it
     assert max(p.width for p in _pictures(html)) == MAX_WIDTH  # the 2000 px one, shrunk

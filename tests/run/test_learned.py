@@ -126,6 +126,39 @@ def test_the_compare_page_shows_the_section_with_its_pictures(runs, tmp_path):
     assert "What the networks learned" not in (out / "compare.html").read_text()
 
 
+def test_filters_of_the_wider_layer_left_over_are_only_in_that_run(tmp_path, make_run):
+    import keras
+
+    keras.utils.set_random_seed(7)
+    narrow, wide = tiny_classifier(3), tiny_classifier(5)
+    kernel, bias = wide.get_layer("conv").get_weights()
+    first_kernel, first_bias = narrow.get_layer("conv").get_weights()
+    kernel[..., :3], bias[:3] = first_kernel, first_bias  # wide = narrow's 3 filters + 2 more
+    wide.get_layer("conv").set_weights([kernel, bias])
+    paths = []
+    for i, (model, filters) in enumerate(((narrow, 3), (wide, 5))):
+        path = make_run(
+            tmp_path / "results",
+            run_id=f"20260101-00000{i}-ccccc{i}",
+            config={"name": "exp", "data": DATA, "seed": 3},
+            artifacts={"FilterMaximization/conv_epoch002.npz": _atlas(list(range(filters)))},
+        )
+        atomic.save_model(path / "model.keras", model)
+        paths.append(path)
+    learned = learned_comparison([load_run(p) for p in paths], tmp_path / "learned", probe=30)
+    (match,) = learned.agreements[0].matches
+    assert sorted((a, b) for a, b, _ in match.pairs) == [(0, 0), (1, 1), (2, 2)]
+    assert match.only_b == [3, 4]  # the two filters run #1 has no counterpart of
+    assert match.picture is not None
+
+
+def test_a_probe_too_small_is_refused_before_anything_is_read(runs, tmp_path, capsys):
+    assert main(["compare", *map(str, runs), "--out", str(tmp_path / "p"), "--probe", "2"]) == 2
+    err = capsys.readouterr()
+    assert "--probe must be at least 4 images. Received: 2" in err.err and err.out == ""
+    assert not (tmp_path / "p").exists()
+
+
 def test_runs_that_cannot_be_compared_get_one_reason(runs, tmp_path, make_run, capsys):
     first = load_run(runs[0])
     assert learned_comparison([first], tmp_path) == "it needs at least two runs"

@@ -85,7 +85,7 @@ def _probe_images(run: Run, probe: int) -> tuple[np.ndarray, str]:
 def _compare(runs, models, x, source: str, folder: Path, prefix: str) -> Learned:
     import keras
 
-    from convwatch.techniques import find_layers, match_filters
+    from convwatch.techniques import find_layers, layer_outputs, match_filters
     from convwatch.techniques.similarity import (
         cka_of_grams,
         default_similarity_layers,
@@ -129,7 +129,10 @@ def _compare(runs, models, x, source: str, folder: Path, prefix: str) -> Learned
                 learned.notes.append(f"{layer} of run #{i + 1} not matched: {error}")
                 continue
             picture = folder / f"{prefix}matched_{i + 1}_{run.run_id}_{file_stem(layer)}.png"
-            found = _layer_match((layer, other), match, r, (runs[0], run), i + 1, picture)
+            count_b = int(layer_outputs(model, x[:1], other)[other].shape[-1])
+            found = _layer_match(
+                (layer, other), (match, r, count_b), (runs[0], run), i + 1, picture
+            )
             agreement.matches.append(found)
         learned.agreements.append(agreement)
     return learned
@@ -167,15 +170,16 @@ def _heatmap(path: Path, agreement: Agreement, probes: int) -> Path:
 
 
 def _layer_match(
-    layers: tuple[str, str], match, r, runs: tuple[Run, Run], number: int, path: Path
+    layers: tuple[str, str], matched, runs: tuple[Run, Run], number: int, path: Path
 ) -> LayerMatch:
-    """The pairs of `match_filters` best first, and their picture at `path` where both runs
-    (the first and run #`number`) have an atlas of their `layers` (the first's, the other's)."""
+    """The pairs of `match_filters` (`matched`: its match and correlation, and how many filters
+    B's layer has) best first, and their picture at `path` where both runs (the first and run
+    #`number`) have an atlas of their `layers` (the first's, the other's)."""
     layer = layers[0]
+    match, r, count_b = matched
     order = np.argsort(-np.nan_to_num(r, nan=-2.0), kind="stable")
     pairs = [(int(a), int(match[a]), float(r[a])) for a in order]
     matched_well = {b for _, b, v in pairs if b >= 0 and v >= ALONE}
-    count_b = int(max(match.max() + 1, 0))
     found = LayerMatch(
         layer=layer,
         correlations=[v for _, _, v in pairs],
